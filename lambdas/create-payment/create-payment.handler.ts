@@ -1,0 +1,72 @@
+import { LIMITS } from '../shared/contract/routes';
+import type { AppContext } from '../shared/domain/context';
+import { createPayment } from '../shared/domain/create-payment';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';
+import { parsePaymentRequest } from '../shared/domain/payment-request.schema';
+import { buildCreatePaymentContext } from '../shared/platform/aws-context';
+import {
+  type ApiEvent,
+  type ApiResult,
+  bodyBytes,
+  errorResponse,
+  header,
+  json,
+  rawBody,
+  requestIdOf,
+} from '../shared/platform/http';
+import { lambdaHandler } from '../shared/platform/lambda';
+
+const isJson = (contentType: string | undefined): boolean =>
+  /^application\/json\s*(;|$)/i.test((contentType ?? '').trim());
+
+const idempotencyKeyOf = (event: ApiEvent): string => {
+  const key = header(event, 'idempotency-key')?.trim();
+  const path = 'headers.Idempotency-Key';
+  if (!key) {
+    throw new ValidationError(
+      'The Idempotency-Key header is required: send a new random value (a UUID) for each new payment, and the same value when you retry it.',
+      [{ path, message: 'is required' }],
+      'IDEMPOTENCY_KEY_MISSING',
+    );
+  }
+  if (!LIMITS.idempotencyKeyPattern.test(key)) {
+    throw new ValidationError(
+      'The Idempotency-Key header is malformed.',
+      [{ path, message: 'must be 8 to 128 characters of letters, digits, "-" or "_" (a UUID works)' }],
+      'IDEMPOTENCY_KEY_INVALID',
+    );
+  }
+  return key;
+};
+
+/** POST /payments: checks size, type, key and body before anything is written, then creates the payment. */
+export const handleCreatePayment = async (event: ApiEvent, ctx: AppContext): Promise<ApiResult> => {
+  const requestId = requestIdOf(event);
+  try {
+    if (bodyBytes(event) > LIMITS.maxBodyBytes) {
+      throw new PayloadTooLargeError(`The request body must be at most ${LIMITS.maxBodyBytes} bytes.`);
+    }
+    if (!isJson(header(event, 'content-type'))) {
+      throw new UnsupportedMediaTypeError('Send the payment as JSON with "Content-Type: application/json".');
+    }
+    const idempotencyKey = idempotencyKeyOf(event);
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody(event));
+    } catch {
+      throw new ValidationError('The request body is not valid JSON.', [], 'INVALID_JSON');
+    }
+    const request = parsePaymentRequest(body);
+    const result = await createPayment(ctx, { idempotencyKey, request });
+    return json(
+      result.response.statusCode,
+      result.response.body,
+      requestId,
+      result.replayed ? { 'Idempotent-Replayed': 'true' } : {},
+    );
+  } catch (error) {
+    return errorResponse(error, requestId, ctx.telemetry);
+  }
+};
+
+export const handler = lambdaHandler(buildCreatePaymentContext, handleCreatePayment);

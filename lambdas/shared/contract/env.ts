@@ -1,0 +1,24 @@
+/**
+ * Environment variable names read by the Lambda context at cold start and set by the CDK function construct.
+ * One list, so the stack and the code cannot drift apart.
+ */
+export const ENV = {
+  stage: 'STAGE',
+  tableName: 'TABLE_NAME',
+  paydunyaMode: 'PAYDUNYA_MODE',
+  paydunyaSecretArn: 'PAYDUNYA_SECRET_ARN',
+  signingSecretArn: 'SIGNING_SECRET_ARN',
+  piiKeyArn: 'PII_KEY_ARN',
+  publicBaseUrl: 'PUBLIC_BASE_URL',
+  returnUrl: 'RETURN_URL',
+  cancelUrl: 'CANCEL_URL',
+  storeJson: 'PAYDUNYA_STORE_JSON',
+  criticalTopicArn: 'CRITICAL_TOPIC_ARN',
+  warningTopicArn: 'WARNING_TOPIC_ARN',
+  appConfigApplication: 'APPCONFIG_APPLICATION',
+  appConfigEnvironment: 'APPCONFIG_ENVIRONMENT',
+  appConfigProfile: 'APPCONFIG_PROFILE',
+  paydunyaTimeoutMs: 'PAYDUNYA_TIMEOUT_MS',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

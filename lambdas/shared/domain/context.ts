@@ -1,0 +1,40 @@
+import type { StoreInfo } from '../contract/store-info';
+import type { PaymentMode } from './order';
+import type {
+  AlertPublisher,
+  Clock,
+  FlagsProvider,
+  KeyManager,
+  PaymentGateway,
+  PaymentStore,
+  SecretsProvider,
+  Telemetry,
+} from './ports';
+
+/** Stage settings the use cases need; built from the environment on AWS and from local config in local mode. */
+export interface PaymentsConfig {
+  readonly stage: string;
+  /** The stage's PayDunya mode; `live` is used only while the `live_payments` flag is on as well. */
+  readonly paydunyaMode: PaymentMode;
+  /** Public base of this API, from which the webhook callback URL is built. */
+  readonly publicBaseUrl: string;
+  readonly returnUrl: string;
+  readonly cancelUrl: string;
+  readonly store: StoreInfo;
+}
+
+/** Everything a use case may touch, built once per cold start (or once per local process). */
+export interface AppContext {
+  readonly config: PaymentsConfig;
+  readonly store: PaymentStore;
+  readonly gateway: PaymentGateway;
+  readonly secrets: SecretsProvider;
+  readonly flags: FlagsProvider;
+  readonly alerts: AlertPublisher;
+  readonly keys: KeyManager;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+}
+
+/** What the webhook use case needs: no flags, no key manager, no checkout settings. */
+export type IpnDeps = Pick<AppContext, 'store' | 'telemetry' | 'clock' | 'gateway' | 'secrets' | 'alerts'>;

@@ -1,0 +1,83 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import type { EncryptedBlob } from './order';
+import type { KeyManager } from './ports';
+
+/** Constant-time comparison of two strings; unequal lengths compare false without leaking where they differ. */
+export const safeEqual = (a: string, b: string): boolean => {
+  const left = createHash('sha256').update(a, 'utf8').digest();
+  const right = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(left, right) && a.length === b.length;
+};
+
+export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/** What PayDunya puts in `data[hash]`: the SHA-512 hex digest of the master key (API.md §5). */
+export const paydunyaHash = (masterKey: string): string =>
+  createHash('sha512').update(masterKey, 'utf8').digest('hex');
+
+// One generated secret, two independent uses: derive a sub-key per purpose so neither can stand in for the other.
+const subKey = (secret: string, purpose: 'callback-signature' | 'phone-hash'): Buffer =>
+  Buffer.from(
+    hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), `temba-payments/${purpose}`, 32),
+  );
+
+/** HMAC-SHA256 over the order id, carried on the callback URL so the webhook can tell its own URLs from forged ones. */
+export const signCallback = (secret: string, orderId: string): string =>
+  createHmac('sha256', subKey(secret, 'callback-signature')).update(orderId, 'utf8').digest('hex');
+
+export const verifyCallbackSignature = (secret: string, orderId: string, signature: string): boolean =>
+  safeEqual(signCallback(secret, orderId), signature);
+
+/** Keyed hash of a phone number: stable for lookups and limits, useless without the secret. */
+export const phoneHash = (secret: string, phone: string): string =>
+  createHmac('sha256', subKey(secret, 'phone-hash')).update(phone, 'utf8').digest('hex');
+
+/**
+ * Envelope encryption: a fresh data key per order (wrapped by the key manager, bound to the order id through the
+ * encryption context) and AES-256-GCM over the plaintext.
+ */
+export const sealJson = async (
+  keys: KeyManager,
+  value: unknown,
+  context: Readonly<Record<string, string>>,
+): Promise<EncryptedBlob> => {
+  const dataKey = await keys.generateDataKey(context);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv);
+  cipher.setAAD(Buffer.from(JSON.stringify(context), 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  dataKey.plaintext.fill(0);
+  return {
+    v: 1,
+    keyId: dataKey.keyId,
+    encryptedKey: Buffer.from(dataKey.encrypted).toString('base64'),
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+  };
+};
+
+export const openJson = async (
+  keys: KeyManager,
+  blob: EncryptedBlob,
+  context: Readonly<Record<string, string>>,
+): Promise<unknown> => {
+  const key = await keys.decryptDataKey(Buffer.from(blob.encryptedKey, 'base64'), context);
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(blob.iv, 'base64'));
+  decipher.setAAD(Buffer.from(JSON.stringify(context), 'utf8'));
+  decipher.setAuthTag(Buffer.from(blob.tag, 'base64'));
+  const plaintext = Buffer.concat([
+    decipher.update(Buffer.from(blob.ciphertext, 'base64')),
+    decipher.final(),
+  ]);
+  key.fill(0);
+  return JSON.parse(plaintext.toString('utf8'));
+};

@@ -1,0 +1,110 @@
+/**
+ * Typed errors. Each one carries its HTTP meaning; `platform/http.ts` maps them to responses in one place.
+ * Messages are written for the person who reads them (a Temba engineer or a customer), never a stack trace.
+ */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly fields?: readonly FieldIssue[];
+  readonly retryAfterSeconds?: number;
+}
+
+export class ValidationError extends AppError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  readonly code: string;
+  override readonly fields: readonly FieldIssue[];
+  constructor(message: string, fields: readonly FieldIssue[] = [], code = 'VALIDATION_FAILED') {
+    super(message);
+    this.fields = fields;
+    this.code = code;
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
+export class PayloadTooLargeError extends AppError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly status = 413;
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+export class NotFoundError extends AppError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+  readonly code = 'NOT_FOUND';
+}
+
+export class IdempotencyConflictError extends AppError {
+  override readonly name = 'IdempotencyConflictError';
+  readonly status = 409;
+  readonly code: string;
+  override readonly retryAfterSeconds?: number;
+  constructor(
+    message: string,
+    code: 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_IN_PROGRESS',
+    retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  override readonly name = 'UnauthorizedError';
+  readonly status = 401;
+  readonly code = 'UNAUTHORIZED';
+}
+
+/** PayDunya answered but refused (non-"00", bad shape): 502. Unreachable or timed out: 503. */
+export class PaymentProviderError extends AppError {
+  override readonly name = 'PaymentProviderError';
+  readonly code: string;
+  readonly status: 502 | 503;
+  override readonly retryAfterSeconds?: number;
+  constructor(message: string, kind: 'refused' | 'unavailable') {
+    super(message);
+    this.status = kind === 'refused' ? 502 : 503;
+    this.code = kind === 'refused' ? 'PAYMENT_PROVIDER_REFUSED' : 'PAYMENT_PROVIDER_UNAVAILABLE';
+    this.retryAfterSeconds = kind === 'unavailable' ? 30 : undefined;
+  }
+}
+
+/** The service itself cannot take payments now (paused by flag, or misconfigured): 503. */
+export class ServiceUnavailableError extends AppError {
+  override readonly name = 'ServiceUnavailableError';
+  readonly status = 503;
+  readonly code: string;
+  override readonly retryAfterSeconds?: number;
+  constructor(message: string, code: string, retryAfterSeconds = 60) {
+    super(message);
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Raised by a payment gateway adapter. `refused`: PayDunya answered with something other than success.
+ * `unavailable`: it could not be reached, timed out, or answered 5xx; the same call may work later.
+ * Use cases decide what this means for the caller; it carries no HTTP meaning of its own.
+ */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly kind: 'refused' | 'unavailable',
+    message: string,
+    readonly responseCode?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The order and its state machine. Pure: no I/O, no AWS SDK.
+ *
+ * CREATED → PENDING → COMPLETED | CANCELLED | FAILED, and CREATED → INITIATION_FAILED when PayDunya refused
+ * or could not be reached at create time. Terminal states never move.
+ */
+export const ORDER_STATUSES = [
+  'CREATED',
+  'PENDING',
+  'COMPLETED',
+  'CANCELLED',
+  'FAILED',
+  'INITIATION_FAILED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  CREATED: ['PENDING', 'INITIATION_FAILED'],
+  PENDING: ['COMPLETED', 'CANCELLED', 'FAILED'],
+  COMPLETED: [],
+  CANCELLED: [],
+  FAILED: [],
+  INITIATION_FAILED: [],
+};
+
+export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ALLOWED[from].includes(to);
+export const isTerminal = (status: OrderStatus): boolean => ALLOWED[status].length === 0;
+
+export type PaymentMode = 'test' | 'live';
+
+export interface OrderItem {
+  readonly name: string;
+  readonly quantity: number;
+  /** Integer XOF. */
+  readonly unit_price: number;
+}
+
+/** Customer data as it may be shown: never the full email or phone. */
+export interface MaskedCustomer {
+  readonly email: string;
+  readonly phone: string;
+}
+
+/** AES-256-GCM ciphertext of the customer's contact data under a data key wrapped by KMS (or the local key). */
+export interface EncryptedBlob {
+  readonly v: 1;
+  readonly keyId: string;
+  readonly encryptedKey: string;
+  readonly iv: string;
+  readonly tag: string;
+  readonly ciphertext: string;
+}
+
+export interface Order {
+  readonly orderId: string;
+  readonly status: OrderStatus;
+  /** Incremented by every transition; the audit event of a transition carries the new version. */
+  readonly version: number;
+  /** Integer XOF. */
+  readonly amount: number;
+  readonly currency: 'XOF';
+  readonly items: readonly OrderItem[];
+  readonly description?: string;
+  readonly mode: PaymentMode;
+  readonly customer: MaskedCustomer;
+  readonly customerEncrypted: EncryptedBlob;
+  /** Keyed hash of the phone number: lets limits and support find a customer's orders without the number. */
+  readonly phoneHash: string;
+  readonly token?: string;
+  readonly checkoutUrl?: string;
+  readonly paymentMethod?: string;
+  readonly receiptUrl?: string;
+  readonly providerReference?: string;
+  readonly failReason?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly completedAt?: string;
+}
+
+/** Who caused a transition. */
+export type Actor = 'create-payment' | 'webhook' | 'reconcile' | 'admin';
+
+export interface AuditEvent {
+  readonly orderId: string;
+  /** The order version this event produced. */
+  readonly version: number;
+  readonly at: string;
+  readonly actor: Actor;
+  readonly from: OrderStatus | null;
+  readonly to: OrderStatus;
+  readonly reason: string;
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Fields a transition may set on the order besides status, version and updatedAt. */
+export type TransitionFields = Partial<
+  Pick<
+    Order,
+    | 'token'
+    | 'checkoutUrl'
+    | 'paymentMethod'
+    | 'receiptUrl'
+    | 'providerReference'
+    | 'failReason'
+    | 'completedAt'
+  >
+>;
+
+export const lineTotal = (items: readonly OrderItem[]): number =>
+  items.reduce((sum, item) => sum + item.quantity * item.unit_price, 0);

@@ -1,0 +1,93 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AppError } from '../domain/errors';
+import type { Telemetry } from '../domain/ports';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+
+// A JSON API is never framed, sniffed, cached or loaded over plain HTTP.
+const SECURITY_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Strict-Transport-Security': 'max-age=63072000; includeSubDomains; preload',
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+} as const;
+
+export const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId ?? 'unknown';
+
+export const header = (event: ApiEvent, name: string): string | undefined => {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+};
+
+/** The body as API Gateway delivered it, base64-decoded when it says so. */
+export const rawBody = (event: ApiEvent): string => {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+};
+
+export const bodyBytes = (event: ApiEvent): number => {
+  if (!event.body) return 0;
+  return event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64').length
+    : Buffer.byteLength(event.body, 'utf8');
+};
+
+export const json = (
+  statusCode: number,
+  body: unknown,
+  requestId: string,
+  headers: Readonly<Record<string, string>> = {},
+): ApiResult => ({
+  statusCode,
+  headers: { ...SECURITY_HEADERS, 'X-Request-Id': requestId, ...headers },
+  body: JSON.stringify(body),
+});
+
+/**
+ * The one place errors become responses. Typed errors keep their status and message; anything else is a
+ * generic 500 carrying the request id, logged in full but never serialised.
+ */
+export const errorResponse = (error: unknown, requestId: string, telemetry: Telemetry): ApiResult => {
+  if (error instanceof AppError) {
+    const headers: Record<string, string> = {};
+    if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
+    return json(
+      error.status,
+      {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.fields && error.fields.length > 0 ? { fields: error.fields } : {}),
+          requestId,
+        },
+      },
+      requestId,
+      headers,
+    );
+  }
+  telemetry.error('unhandled error', {
+    requestId,
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
+  });
+  return json(
+    500,
+    {
+      error: {
+        code: 'INTERNAL_ERROR',
+        message: 'Something went wrong on our side. Please retry later and quote the request id.',
+        requestId,
+      },
+    },
+    requestId,
+  );
+};

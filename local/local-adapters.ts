@@ -1,0 +1,71 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { appendFile, readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { flagsSchema } from '../lambdas/shared/contract/flags';
+import { paydunyaKeysSchema } from '../lambdas/shared/contract/secrets';
+import type {
+  AlertPublisher,
+  FlagsProvider,
+  KeyManager,
+  SecretsProvider,
+} from '../lambdas/shared/domain/ports';
+import { alertMessage } from '../lambdas/shared/platform/alert-message';
+
+/** The local secrets file: what Secrets Manager (and KMS, for the PII key) hold on AWS. */
+export const localSecretsSchema = z.object({
+  paydunya: paydunyaKeysSchema,
+  signing_secret: z.string().min(32),
+  /** 32 random bytes, base64: wraps the per-order data keys as KMS does on AWS. */
+  pii_key: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64'),
+});
+export type LocalSecrets = z.infer<typeof localSecretsSchema>;
+
+export const readLocalSecrets = async (file: string): Promise<LocalSecrets> =>
+  localSecretsSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+
+export const createFileSecrets = (file: string): SecretsProvider => ({
+  paydunyaKeys: async () => (await readLocalSecrets(file)).paydunya,
+  signingSecret: async () => (await readLocalSecrets(file)).signing_secret,
+});
+
+/** Read on every call, so editing the file (for example pausing payments) takes effect at once. */
+export const createFileFlags = (file: string): FlagsProvider => ({
+  get: async () => flagsSchema.parse(JSON.parse(await readFile(file, 'utf8'))),
+});
+
+/** Alerts go to the console and, one JSON line each, to a log file (the SNS message schema, unchanged). */
+export const createLogAlerts = (
+  file: string,
+  stage: string,
+  print: (line: string) => void = (line) => console.warn(line),
+): AlertPublisher => ({
+  async publish(alert) {
+    const message = alertMessage(alert, stage, new Date());
+    print(`[alert ${alert.severity}] ${alert.type}: ${alert.summary}`);
+    await appendFile(file, `${JSON.stringify(message)}\n`, 'utf8');
+  },
+});
+
+const AAD = (context: Readonly<Record<string, string>>) => Buffer.from(JSON.stringify(context), 'utf8');
+
+/** KMS's role in local mode: data keys wrapped with AES-256-GCM under the local PII key, bound to the context. */
+export const createLocalKeyManager = (piiKeyBase64: string): KeyManager => {
+  const masterKey = Buffer.from(piiKeyBase64, 'base64');
+  return {
+    async generateDataKey(context) {
+      const plaintext = randomBytes(32);
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', masterKey, iv);
+      cipher.setAAD(AAD(context));
+      const wrapped = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      return { plaintext, encrypted: Buffer.concat([iv, cipher.getAuthTag(), wrapped]), keyId: 'local' };
+    },
+    async decryptDataKey(encrypted, context) {
+      const buffer = Buffer.from(encrypted);
+      const decipher = createDecipheriv('aes-256-gcm', masterKey, buffer.subarray(0, 12));
+      decipher.setAAD(AAD(context));
+      decipher.setAuthTag(buffer.subarray(12, 28));
+      return Buffer.concat([decipher.update(buffer.subarray(28)), decipher.final()]);
+    },
+  };
+};

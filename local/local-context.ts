@@ -1,0 +1,73 @@
+import type { StoreInfo } from '../lambdas/shared/contract/store-info';
+import type { AppContext } from '../lambdas/shared/domain/context';
+import type { PaymentMode } from '../lambdas/shared/domain/order';
+import type { Telemetry } from '../lambdas/shared/domain/ports';
+import { createPaydunyaClient } from '../lambdas/shared/paydunya/paydunya.client';
+import { logger, metrics } from '../lambdas/shared/platform/powertools';
+import { createPowertoolsTelemetry } from '../lambdas/shared/platform/powertools-telemetry';
+import { createDocumentClient } from '../lambdas/shared/store/dynamo-client';
+import { createDynamoPaymentStore } from '../lambdas/shared/store/dynamo-payment-store';
+import { LOCAL_AWS } from './dynamodb-local';
+import {
+  createFileFlags,
+  createFileSecrets,
+  createLocalKeyManager,
+  createLogAlerts,
+  readLocalSecrets,
+} from './local-adapters';
+
+export interface LocalContextOptions {
+  readonly tableName: string;
+  readonly dynamoEndpoint: string;
+  /** PayDunya API roots; the simulator's in local mode, PayDunya's own sandbox when real keys are given. */
+  readonly paydunyaBaseUrls?: Readonly<Record<PaymentMode, string>>;
+  readonly paydunyaTimeoutMs?: number;
+  readonly paydunyaMode?: PaymentMode;
+  readonly secretsFile: string;
+  readonly flagsFile: string;
+  readonly alertsLog: string;
+  readonly publicBaseUrl: string;
+  readonly returnUrl: string;
+  readonly cancelUrl: string;
+  readonly store: StoreInfo;
+  readonly telemetry?: Telemetry;
+  readonly printAlert?: (line: string) => void;
+}
+
+export const LOCAL_STORE: StoreInfo = {
+  name: 'Temba (local)',
+  tagline: 'Your Premier Event Ticketing Platform',
+  phone: '+226 74 75 08 15',
+  postal_address: 'Secteur 23, Zone 1, Section KC, Parcelle 09-10, Ouagadougou, Burkina Faso',
+  website_url: 'https://temba.app',
+};
+
+/**
+ * The same AppContext the Lambdas get, with local adapters: DynamoDB Local instead of DynamoDB, files instead of
+ * Secrets Manager and AppConfig, a local key instead of KMS, a log file instead of SNS.
+ */
+export const buildLocalContext = async (options: LocalContextOptions): Promise<AppContext> => {
+  const secrets = await readLocalSecrets(options.secretsFile);
+  const documents = createDocumentClient({ ...LOCAL_AWS, endpoint: options.dynamoEndpoint });
+  return {
+    config: {
+      stage: 'local',
+      paydunyaMode: options.paydunyaMode ?? 'test',
+      publicBaseUrl: options.publicBaseUrl,
+      returnUrl: options.returnUrl,
+      cancelUrl: options.cancelUrl,
+      store: options.store,
+    },
+    store: createDynamoPaymentStore(documents, options.tableName),
+    gateway: createPaydunyaClient({
+      timeoutMs: options.paydunyaTimeoutMs ?? 8_000,
+      ...(options.paydunyaBaseUrls ? { baseUrls: options.paydunyaBaseUrls } : {}),
+    }),
+    secrets: createFileSecrets(options.secretsFile),
+    flags: createFileFlags(options.flagsFile),
+    alerts: createLogAlerts(options.alertsLog, 'local', options.printAlert),
+    keys: createLocalKeyManager(secrets.pii_key),
+    telemetry: options.telemetry ?? createPowertoolsTelemetry(logger, metrics),
+    clock: { now: () => new Date() },
+  };
+};

@@ -1,0 +1,131 @@
+/**
+ * `npm start`: the whole payment backend on one machine, on loopback only.
+ *
+ *   DynamoDB Local   http://127.0.0.1:8000   (DYNAMODB_PORT; in memory, or DYNAMODB_DATA_DIR to keep data)
+ *   PayDunya sim     http://127.0.0.1:8001   (SIMULATOR_PORT)
+ *   API              http://localhost:3000   (PORT)
+ *
+ * With PAYDUNYA_MODE=test and real sandbox keys (PAYDUNYA_MASTER_KEY, PAYDUNYA_PRIVATE_KEY, PAYDUNYA_TOKEN), the
+ * simulator is not started and the same handlers talk to PayDunya's real sandbox.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { TABLE } from '../lambdas/shared/contract/table';
+import { PAYDUNYA_BASE_URLS } from '../lambdas/shared/paydunya/paydunya.client';
+import { startApiServer } from './api-server';
+import { ensureTable } from './create-table';
+import { LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
+import { buildLocalContext, LOCAL_STORE } from './local-context';
+import { prepareLocalFiles } from './local-files';
+import { startSimulator } from './paydunya-simulator/simulator';
+
+const env = z
+  .object({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    DYNAMODB_PORT: z.coerce.number().int().min(1).max(65535).default(8000),
+    SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(8001),
+    DYNAMODB_DATA_DIR: z.string().optional(),
+    PAYDUNYA_MODE: z.enum(['test']).optional(),
+    PAYDUNYA_MASTER_KEY: z.string().min(1).optional(),
+    PAYDUNYA_PRIVATE_KEY: z.string().min(1).optional(),
+    PAYDUNYA_TOKEN: z.string().min(1).optional(),
+  })
+  .parse(process.env);
+
+const main = async () => {
+  const dir = resolve('.local');
+  await mkdir(dir, { recursive: true });
+  const realSandbox =
+    env.PAYDUNYA_MODE === 'test' && env.PAYDUNYA_MASTER_KEY && env.PAYDUNYA_PRIVATE_KEY && env.PAYDUNYA_TOKEN
+      ? {
+          master_key: env.PAYDUNYA_MASTER_KEY,
+          test_private_key: env.PAYDUNYA_PRIVATE_KEY,
+          test_token: env.PAYDUNYA_TOKEN,
+        }
+      : undefined;
+  const files = await prepareLocalFiles(dir, realSandbox);
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+
+  try {
+    const dynamo = await startDynamoDbLocal({ port: env.DYNAMODB_PORT, dbPath: env.DYNAMODB_DATA_DIR });
+    stops.push(dynamo.stop);
+    const tableName = TABLE.nameFor('local');
+    const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+    await ensureTable(admin, tableName);
+    admin.destroy();
+
+    let baseUrls = PAYDUNYA_BASE_URLS;
+    let simulatorUrl: string | undefined;
+    if (!realSandbox) {
+      const sim = await startSimulator({
+        port: env.SIMULATOR_PORT,
+        masterKey: files.secrets.paydunya.master_key,
+        keys: {
+          test: {
+            privateKey: files.secrets.paydunya.test_private_key,
+            token: files.secrets.paydunya.test_token,
+          },
+        },
+        publicBaseUrl: `http://localhost:${env.SIMULATOR_PORT}`,
+        log: (line) => console.log(`[paydunya-sim] ${line}`),
+      });
+      stops.push(sim.stop);
+      baseUrls = { test: sim.apiBase('test'), live: sim.apiBase('live') };
+      simulatorUrl = sim.url;
+    }
+
+    const publicBaseUrl = `http://localhost:${env.PORT}`;
+    const ctx = await buildLocalContext({
+      tableName,
+      dynamoEndpoint: dynamo.endpoint,
+      paydunyaBaseUrls: baseUrls,
+      secretsFile: files.secretsFile,
+      flagsFile: files.flagsFile,
+      alertsLog: files.alertsLog,
+      // PayDunya's real sandbox cannot reach loopback: its IPNs will not arrive, confirm on return still works.
+      publicBaseUrl,
+      returnUrl: `${publicBaseUrl}/checkout/return`,
+      cancelUrl: `${publicBaseUrl}/checkout/cancel`,
+      store: LOCAL_STORE,
+    });
+    const api = await startApiServer(ctx, env.PORT);
+    stops.push(api.stop);
+
+    console.log(
+      [
+        '',
+        'Temba Payments, local mode',
+        `  API             ${publicBaseUrl}  (POST /payments, GET /payments/{orderId}, POST /webhooks/paydunya)`,
+        `  DynamoDB Local  ${dynamo.endpoint}  table ${tableName}`,
+        simulatorUrl
+          ? `  PayDunya        simulator at ${simulatorUrl} (faults: GET/POST ${simulatorUrl}/__sim/faults)`
+          : '  PayDunya        REAL sandbox (https://app.paydunya.com/sandbox-api/v1)',
+        `  Secrets         ${files.secretsFile}`,
+        `  Flags           ${files.flagsFile}   (edit to pause payments; read on every request)`,
+        `  Alerts          console and ${files.alertsLog}`,
+        '',
+        'Try it:',
+        `  curl -s -X POST ${publicBaseUrl}/payments -H "Idempotency-Key: $(node -e 'console.log(crypto.randomUUID())')" \\`,
+        `    -H 'Content-Type: application/json' -d '{"amount":15000,"currency":"XOF","customer_email":"awa@example.bf",` +
+          `"customer_phone":"+22670123456","items":[{"name":"Concert - Pass VIP","quantity":1,"unit_price":10000},` +
+          `{"name":"Parking","quantity":2,"unit_price":2500}]}'`,
+        '  then open checkoutUrl in a browser. Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error(`Local mode could not start: ${error instanceof Error ? error.message : String(error)}`);
+    await stopAll();
+    process.exit(1);
+  }
+};
+
+void main();
