@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** Which PayDunya call a wire-level fault applies to. */
+export type FaultTarget = 'create' | 'confirm';
+
+/** A canned failure answer; `httpStatus` >= 500 makes it an HTML error page, as a real gateway would send. */
+export interface FailureAnswer {
+  httpStatus?: number;
+  responseCode?: string;
+  responseText?: string;
+}
+
+/**
+ * Switches that make the simulator misbehave the way the real gateway can.
+ * Plain mutable fields, so tests can flip them directly; the control endpoint goes through `applyFaultPatch`.
+ */
+export class SimulatorFaults {
+  dropIpn = false;
+  ipnCopies = 1;
+  ipnAmountDelta = 0;
+  confirmAmountDelta = 0;
+  confirmStatusOverride: string | null = null;
+  createFailure: FailureAnswer | null = null;
+  confirmFailure: FailureAnswer | null = null;
+  createDelayMs = 0;
+  confirmDelayMs = 0;
+  malformedJson: FaultTarget | null = null;
+  connectionReset: FaultTarget | null = null;
+
+  reset(): void {
+    Object.assign(this, snapshot(new SimulatorFaults()));
+  }
+
+  toJSON(): FaultValues {
+    return snapshot(this);
+  }
+}
+
+/** The data part of SimulatorFaults, as the control endpoint shows it. */
+export type FaultValues = Omit<SimulatorFaults, 'reset' | 'toJSON'>;
+
+function snapshot(f: SimulatorFaults): FaultValues {
+  return {
+    dropIpn: f.dropIpn,
+    ipnCopies: f.ipnCopies,
+    ipnAmountDelta: f.ipnAmountDelta,
+    confirmAmountDelta: f.confirmAmountDelta,
+    confirmStatusOverride: f.confirmStatusOverride,
+    createFailure: f.createFailure ? { ...f.createFailure } : null,
+    confirmFailure: f.confirmFailure ? { ...f.confirmFailure } : null,
+    createDelayMs: f.createDelayMs,
+    confirmDelayMs: f.confirmDelayMs,
+    malformedJson: f.malformedJson,
+    connectionReset: f.connectionReset,
+  };
+}
+
+const failureSchema = z
+  .strictObject({
+    httpStatus: z.int().min(200).max(599).optional(),
+    responseCode: z.string().min(1).max(16).optional(),
+    responseText: z.string().max(500).optional(),
+  })
+  .nullable();
+
+const target = z.enum(['create', 'confirm']).nullable();
+const delay = z.int().min(0).max(120_000);
+const delta = z.int().min(-1_000_000_000).max(1_000_000_000);
+
+/** Strict so that a typo in a field name is a 400, not a silently ignored switch. */
+export const faultPatchSchema = z.strictObject({
+  dropIpn: z.boolean().optional(),
+  ipnCopies: z.int().min(1).max(10).optional(),
+  ipnAmountDelta: delta.optional(),
+  confirmAmountDelta: delta.optional(),
+  // Any string, so a test can make confirm report statuses PayDunya never documented (`expired`, `canceled`).
+  confirmStatusOverride: z.string().min(1).max(40).nullable().optional(),
+  createFailure: failureSchema.optional(),
+  confirmFailure: failureSchema.optional(),
+  createDelayMs: delay.optional(),
+  confirmDelayMs: delay.optional(),
+  malformedJson: target.optional(),
+  connectionReset: target.optional(),
+});
+
+export type FaultPatch = z.infer<typeof faultPatchSchema>;
+
+/** Validates `input` and applies it; returns an error message instead of throwing on bad input. */
+export function applyFaultPatch(
+  faults: SimulatorFaults,
+  input: unknown,
+): { ok: true } | { ok: false; error: string } {
+  const parsed = faultPatchSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error) };
+  for (const [key, value] of Object.entries(parsed.data)) {
+    if (value !== undefined) Object.assign(faults, { [key]: value });
+  }
+  return { ok: true };
+}

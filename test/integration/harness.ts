@@ -1,0 +1,139 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
+import type { AppContext } from '../../lambdas/shared/domain/context';
+import { type ApiServer, startApiServer } from '../../local/api-server';
+import { ensureTable } from '../../local/create-table';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
+import type { LocalSecrets } from '../../local/local-adapters';
+import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
+import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
+import { freePort } from '../support/free-port';
+import { RecordingTelemetry } from '../support/recording-telemetry';
+
+export const MASTER_KEY = `test-master-${randomBytes(6).toString('hex')}`;
+
+export const validOrder = (overrides: Record<string, unknown> = {}) => ({
+  amount: 15000,
+  currency: 'XOF',
+  customer_email: 'awa.ouedraogo@example.bf',
+  customer_phone: '+22670123456',
+  customer_name: 'Awa Ouedraogo',
+  items: [
+    { name: 'Concert - Pass VIP', quantity: 1, unit_price: 10000 },
+    { name: 'Parking', quantity: 2, unit_price: 2500 },
+  ],
+  ...overrides,
+});
+
+export interface Harness {
+  readonly api: ApiServer;
+  readonly sim: Simulator;
+  readonly ctx: AppContext;
+  readonly telemetry: RecordingTelemetry;
+  readonly tableName: string;
+  post(body: unknown, key?: string, headers?: Record<string, string>): Promise<Response>;
+  get(orderId: string): Promise<Response>;
+  /** Creates a payment that must succeed and returns its 201 body. */
+  createOrder(
+    overrides?: Record<string, unknown>,
+  ): Promise<{ orderId: string; token: string; checkoutUrl: string }>;
+  /** Every item in the table: for "nothing was written" assertions. */
+  itemCount(): Promise<number>;
+  alerts(): Promise<{ type: string; severity: string; orderId: string | null; summary: string }[]>;
+  setFlags(flags: Flags): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real local stack for one test file: DynamoDB Local (from global setup) with a fresh table, the PayDunya
+ * simulator and the API server on free loopback ports, wired with the local adapters `npm start` uses.
+ */
+export const startHarness = async (options: { paydunyaTimeoutMs?: number } = {}): Promise<Harness> => {
+  const dir = await mkdtemp(join(tmpdir(), 'temba-it-'));
+  const secrets: LocalSecrets = {
+    paydunya: { master_key: MASTER_KEY, test_private_key: 'test_private_it', test_token: 'it-token' },
+    signing_secret: randomBytes(32).toString('hex'),
+    pii_key: randomBytes(32).toString('base64'),
+  };
+  const secretsFile = join(dir, 'secrets.json');
+  const flagsFile = join(dir, 'flags.json');
+  const alertsLog = join(dir, 'alerts.log');
+  await writeFile(secretsFile, JSON.stringify(secrets));
+  await writeFile(flagsFile, JSON.stringify(DEFAULT_FLAGS));
+  await writeFile(alertsLog, '');
+
+  const endpoint = inject('dynamoEndpoint');
+  const tableName = `it-${randomUUID()}`;
+  const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  await ensureTable(admin, tableName);
+
+  const sim = await startSimulator({
+    masterKey: MASTER_KEY,
+    keys: { test: { privateKey: secrets.paydunya.test_private_key, token: secrets.paydunya.test_token } },
+  });
+  const telemetry = new RecordingTelemetry();
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const ctx = await buildLocalContext({
+    tableName,
+    dynamoEndpoint: endpoint,
+    paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
+    paydunyaTimeoutMs: options.paydunyaTimeoutMs ?? 3_000,
+    secretsFile,
+    flagsFile,
+    alertsLog,
+    publicBaseUrl: apiUrl,
+    returnUrl: `${apiUrl}/checkout/return`,
+    cancelUrl: `${apiUrl}/checkout/cancel`,
+    store: LOCAL_STORE,
+    telemetry,
+    printAlert: () => undefined,
+  });
+  const api = await startApiServer(ctx, port);
+
+  const post = (body: unknown, key: string = randomUUID(), headers: Record<string, string> = {}) =>
+    fetch(`${api.url}/payments`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  return {
+    api,
+    sim,
+    ctx,
+    telemetry,
+    tableName,
+    post,
+    get: (orderId) => fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`),
+    async createOrder(overrides = {}) {
+      const response = await post(validOrder(overrides));
+      if (response.status !== 201)
+        throw new Error(`create failed: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { orderId: string; token: string; checkoutUrl: string };
+    },
+    async itemCount() {
+      const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
+      return result.Count ?? 0;
+    },
+    async alerts() {
+      const text = await readFile(alertsLog, 'utf8');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+    },
+    setFlags: (flags) => writeFile(flagsFile, JSON.stringify(flags)),
+    async stop() {
+      await api.stop();
+      await sim.stop();
+      admin.destroy();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
