@@ -134,7 +134,11 @@ export interface ApiServer {
 }
 
 /** API Gateway's REST proxy integration, emulated on loopback: the real handlers get the events Lambda would. */
-export const startApiServer = async (ctx: AppContext, port: number): Promise<ApiServer> => {
+export const startApiServer = async (
+  ctx: AppContext,
+  port: number,
+  options: { readonly afterRequest?: () => void } = {},
+): Promise<ApiServer> => {
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const requestId = randomUUID();
@@ -177,7 +181,11 @@ export const startApiServer = async (ctx: AppContext, port: number): Promise<Api
           ),
         );
       }
-      send(response, await found.r.handler(toEvent(request, url, found.r, found.match, body), ctx));
+      try {
+        send(response, await found.r.handler(toEvent(request, url, found.r, found.match, body), ctx));
+      } finally {
+        options.afterRequest?.();
+      }
     } catch (error) {
       console.error('local API server error', error);
       if (!response.headersSent) {

@@ -14,6 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { TABLE } from '../lambdas/shared/contract/table';
 import { PAYDUNYA_BASE_URLS } from '../lambdas/shared/paydunya/paydunya.client';
+import { metrics } from '../lambdas/shared/platform/powertools';
 import { startApiServer } from './api-server';
 import { ensureTable } from './create-table';
 import { LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
@@ -96,7 +97,8 @@ const main = async () => {
       cancelUrl: `${publicBaseUrl}/checkout/cancel`,
       store: LOCAL_STORE,
     });
-    const api = await startApiServer(ctx, env.PORT);
+    // Lambda flushes metrics at the end of each invocation; so does the emulation.
+    const api = await startApiServer(ctx, env.PORT, { afterRequest: () => metrics.publishStoredMetrics() });
     stops.push(api.stop);
 
     console.log(

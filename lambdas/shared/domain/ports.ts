@@ -6,14 +6,7 @@ import type { Flags } from '../contract/flags';
 import type { MetricName } from '../contract/metrics';
 import type { PaydunyaKeys } from '../contract/secrets';
 import type { StoreInfo } from '../contract/store-info';
-import type {
-  AuditEvent,
-  Order,
-  OrderItem,
-  OrderStatus,
-  PaymentMode,
-  TransitionFields,
-} from './order';
+import type { AuditEvent, Order, OrderItem, OrderStatus, PaymentMode, TransitionFields } from './order';
 
 export interface StoredResponse {
   readonly statusCode: number;
