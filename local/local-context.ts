@@ -1,4 +1,5 @@
 import type { StoreInfo } from '../lambdas/shared/contract/store-info';
+import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
 import type { AppContext } from '../lambdas/shared/domain/context';
 import type { PaymentMode } from '../lambdas/shared/domain/order';
 import type { Telemetry } from '../lambdas/shared/domain/ports';
@@ -31,6 +32,7 @@ export interface LocalContextOptions {
   readonly cancelUrl: string;
   readonly store: StoreInfo;
   readonly telemetry?: Telemetry;
+  readonly customerAttempts?: { readonly max: number; readonly windowSeconds: number };
   readonly printAlert?: (line: string) => void;
 }
 
@@ -57,6 +59,7 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
       returnUrl: options.returnUrl,
       cancelUrl: options.cancelUrl,
       store: options.store,
+      customerAttempts: options.customerAttempts ?? THRESHOLDS.customerAttempts,
     },
     store: createDynamoPaymentStore(documents, options.tableName),
     gateway: createPaydunyaClient({

@@ -53,7 +53,13 @@ export interface Harness {
  * The real local stack for one test file: DynamoDB Local (from global setup) with a fresh table, the PayDunya
  * simulator and the API server on free loopback ports, wired with the local adapters `npm start` uses.
  */
-export const startHarness = async (options: { paydunyaTimeoutMs?: number } = {}): Promise<Harness> => {
+export interface HarnessOptions {
+  readonly paydunyaTimeoutMs?: number;
+  /** Most tests pay many times from one phone; the attempt limit has tests of its own. */
+  readonly customerAttempts?: { readonly max: number; readonly windowSeconds: number };
+}
+
+export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const dir = await mkdtemp(join(tmpdir(), 'temba-it-'));
   const secrets: LocalSecrets = {
     paydunya: { master_key: MASTER_KEY, test_private_key: 'test_private_it', test_token: 'it-token' },
@@ -93,6 +99,7 @@ export const startHarness = async (options: { paydunyaTimeoutMs?: number } = {})
     store: LOCAL_STORE,
     telemetry,
     printAlert: () => undefined,
+    customerAttempts: options.customerAttempts ?? { max: 1_000_000, windowSeconds: 900 },
   });
   const api = await startApiServer(ctx, port);
 

@@ -19,6 +19,9 @@ export const ENV = {
   appConfigEnvironment: 'APPCONFIG_ENVIRONMENT',
   appConfigProfile: 'APPCONFIG_PROFILE',
   paydunyaTimeoutMs: 'PAYDUNYA_TIMEOUT_MS',
+  customerAttemptMax: 'CUSTOMER_ATTEMPT_MAX',
+  customerAttemptWindowSeconds: 'CUSTOMER_ATTEMPT_WINDOW_SECONDS',
+  reconcileOlderThanMinutes: 'RECONCILE_OLDER_THAN_MINUTES',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -21,6 +21,8 @@ export interface PaymentsConfig {
   readonly returnUrl: string;
   readonly cancelUrl: string;
   readonly store: StoreInfo;
+  /** Payment creations allowed per customer phone per window. */
+  readonly customerAttempts: { readonly max: number; readonly windowSeconds: number };
 }
 
 /** Everything a use case may touch, built once per cold start (or once per local process). */

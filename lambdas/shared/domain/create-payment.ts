@@ -1,6 +1,7 @@
 import { METRICS } from '../contract/metrics';
 import { ROUTES } from '../contract/routes';
 import { type PaydunyaKeys, PLACEHOLDER_PREFIX } from '../contract/secrets';
+import { THRESHOLDS } from '../contract/thresholds';
 import type { AppContext } from './context';
 import { phoneHash, sealJson, sha256Hex, signCallback } from './crypto';
 import {
@@ -8,10 +9,11 @@ import {
   IdempotencyConflictError,
   PaymentProviderError,
   ServiceUnavailableError,
+  TooManyRequestsError,
 } from './errors';
 import { newOrderId } from './ids';
 import { maskEmail, maskPhone } from './masking';
-import type { Order, PaymentMode } from './order';
+import { dayOf, type Order, type PaymentMode } from './order';
 import type { PaymentRequest } from './payment-request.schema';
 import type { IdempotencyRecord, StoredResponse } from './ports';
 
@@ -53,6 +55,36 @@ const replay = (record: IdempotencyRecord, requestHash: string): CreatePaymentRe
     );
   }
   return { response: record.response, replayed: true };
+};
+
+const secondsToMidnightUtc = (now: Date): number => {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.ceil((midnight - now.getTime()) / 1000);
+};
+
+/** Tells the on-call when this order takes the day's reservations across 80% or to 100% of a limit. */
+const warnAsLimitFills = async (
+  ctx: AppContext,
+  order: Order,
+  limit: { readonly max_xof: number; readonly max_count: number },
+): Promise<void> => {
+  const usage = await ctx.store.getDailyLimitUsage(dayOf(order.createdAt));
+  const crossed = (after: number, own: number, max: number, ratio: number) =>
+    after >= max * ratio && after - own < max * ratio;
+  for (const ratio of [1, THRESHOLDS.dailyLimitWarningRatio]) {
+    if (
+      crossed(usage.reservedXof, order.amount, limit.max_xof, ratio) ||
+      crossed(usage.reservedCount, 1, limit.max_count, ratio)
+    ) {
+      await ctx.alerts.publish({
+        type: ratio === 1 ? 'daily-limit-full' : 'daily-limit-80',
+        severity: 'warning',
+        summary: `Daily payment limit ${Math.round(ratio * 100)}% used: ${usage.reservedXof}/${limit.max_xof} XOF, ${usage.reservedCount}/${limit.max_count} orders`,
+        details: { day: dayOf(order.createdAt) },
+      });
+      return;
+    }
+  }
 };
 
 const isPlaceholder = (value: string | undefined): boolean => !value || value.startsWith(PLACEHOLDER_PREFIX);
@@ -128,11 +160,25 @@ export const createPayment = async (
     phoneHash: phoneHash(signingSecret, request.customer_phone),
     createdAt: now,
     updatedAt: now,
+    ...(flags.daily_limit.enabled ? { limitReserved: true } : {}),
+    ...(flags.manual_review.enabled && request.amount > flags.manual_review.threshold_xof
+      ? { reviewThresholdXof: flags.manual_review.threshold_xof }
+      : {}),
   };
-  const created = await store.createOrder(
+  const limit = flags.daily_limit;
+  if (limit.enabled && order.amount > limit.max_xof) {
+    throw new TooManyRequestsError(
+      `This payment is larger than today's payment limit (${limit.max_xof} XOF). Please contact Temba.`,
+      'DAILY_LIMIT_REACHED',
+    );
+  }
+  const { max, windowSeconds } = config.customerAttempts;
+  const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
+  const windowStart = nowSeconds - (nowSeconds % windowSeconds);
+  const created = await store.createOrder({
     order,
-    { keyHash, requestHash, orderId, createdAt: now },
-    {
+    idempotency: { keyHash, requestHash, orderId, createdAt: now },
+    audit: {
       orderId,
       version: 1,
       at: now,
@@ -141,12 +187,35 @@ export const createPayment = async (
       to: 'CREATED',
       reason: 'payment requested',
     },
-  );
+    dailyLimit: limit.enabled ? { maxXof: limit.max_xof, maxCount: limit.max_count } : undefined,
+    attempts: { phoneHash: order.phoneHash, windowStart, windowSeconds, max },
+  });
   if (created === 'key-taken') {
     // Lost a race against a concurrent request with the same key: answer as that one will.
     const winner = await store.getIdempotencyRecord(keyHash);
     return replay(winner ?? { keyHash, requestHash, orderId: '', createdAt: now }, requestHash);
   }
+  if (created === 'attempt-limit') {
+    throw new TooManyRequestsError(
+      'Too many payment attempts for this phone number. Please wait a few minutes before trying again.',
+      'TOO_MANY_ATTEMPTS',
+      windowStart + windowSeconds - nowSeconds,
+    );
+  }
+  if (created === 'daily-limit') {
+    await ctx.alerts.publish({
+      type: 'daily-limit-reached',
+      severity: 'warning',
+      summary: `The daily payment limit (${limit.max_xof} XOF, ${limit.max_count} orders) refused a payment`,
+      details: { amount: order.amount, day: dayOf(now) },
+    });
+    throw new TooManyRequestsError(
+      "Today's payment limit has been reached. Please try again tomorrow.",
+      'DAILY_LIMIT_REACHED',
+      secondsToMidnightUtc(ctx.clock.now()),
+    );
+  }
+  if (limit.enabled) await warnAsLimitFills(ctx, order, limit);
 
   const callbackUrl = new URL(ROUTES.paydunyaWebhook.path, config.publicBaseUrl);
   callbackUrl.searchParams.set('o', orderId);
@@ -167,9 +236,7 @@ export const createPayment = async (
     const body = { orderId, status: 'PENDING', checkoutUrl: invoice.checkoutUrl, token: invoice.token };
     const response: StoredResponse = { statusCode: 201, body };
     const result = await store.transition({
-      orderId,
-      from: 'CREATED',
-      expectedVersion: 1,
+      order,
       to: 'PENDING',
       at: ctx.clock.now().toISOString(),
       set: { token: invoice.token, checkoutUrl: invoice.checkoutUrl },
@@ -189,9 +256,7 @@ export const createPayment = async (
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     await store.transition({
-      orderId,
-      from: 'CREATED',
-      expectedVersion: 1,
+      order,
       to: 'INITIATION_FAILED',
       at: ctx.clock.now().toISOString(),
       audit: {

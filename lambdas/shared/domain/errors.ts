@@ -108,3 +108,20 @@ export class GatewayError extends Error {
     super(message);
   }
 }
+
+/** A limit was reached: the daily volume, or this customer's attempts. */
+export class TooManyRequestsError extends AppError {
+  override readonly name = 'TooManyRequestsError';
+  readonly status = 429;
+  readonly code: string;
+  override readonly retryAfterSeconds?: number;
+  constructor(
+    message: string,
+    code: 'DAILY_LIMIT_REACHED' | 'TOO_MANY_ATTEMPTS',
+    retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -3,8 +3,9 @@ import type { IpnNotice } from '../paydunya/ipn';
 import type { IpnDeps } from './context';
 import { paydunyaHash, safeEqual, verifyCallbackSignature } from './crypto';
 import { GatewayError, UnauthorizedError } from './errors';
-import { isTerminal, type Order, type OrderStatus, type TransitionFields } from './order';
-import type { ConfirmedInvoice, InvoiceStatus } from './ports';
+import type { Order } from './order';
+import type { ConfirmedInvoice } from './ports';
+import { mismatches, settleOrder, TARGET } from './settle-order';
 
 export interface IpnInput {
   /** Undefined when the body was empty or unparseable: acknowledged, nothing changes. */
@@ -28,20 +29,6 @@ export type IpnResult =
   | { readonly kind: 'done'; readonly outcome: IpnOutcome; readonly orderId?: string }
   | { readonly kind: 'retry-later'; readonly reason: string };
 
-const TARGET: Readonly<Partial<Record<InvoiceStatus, OrderStatus>>> = {
-  completed: 'COMPLETED',
-  cancelled: 'CANCELLED',
-  failed: 'FAILED',
-};
-
-const OUTCOME_METRIC = {
-  COMPLETED: METRICS.paymentCompleted,
-  CANCELLED: METRICS.paymentCancelled,
-  FAILED: METRICS.paymentFailed,
-} as const;
-
-const MAX_ATTEMPTS = 5;
-
 const reject = async (ctx: IpnDeps, reason: string, summary: string): Promise<never> => {
   ctx.telemetry.count(METRICS.webhookRejected, 1, { reason });
   ctx.telemetry.warn('webhook rejected', { reason });
@@ -62,28 +49,6 @@ const findOrder = async (
   }
   const byToken = await ctx.store.findOrderIdByToken(notice.token);
   return byToken ? ctx.store.getOrder(byToken) : undefined;
-};
-
-/** Confirm must describe this very order, or nothing is believed. */
-const mismatches = (order: Order, confirmed: ConfirmedInvoice): string[] => {
-  const problems: string[] = [];
-  if (confirmed.token !== order.token) problems.push('token');
-  if (confirmed.totalAmount !== order.amount) problems.push('amount');
-  if (confirmed.orderId !== order.orderId) problems.push('custom_data.order_id');
-  if (confirmed.mode !== undefined && confirmed.mode !== order.mode) problems.push('mode');
-  return problems;
-};
-
-const fieldsFor = (target: OrderStatus, confirmed: ConfirmedInvoice, at: string): TransitionFields => {
-  if (target === 'COMPLETED') {
-    return {
-      paymentMethod: confirmed.paymentMethod,
-      receiptUrl: confirmed.receiptUrl,
-      providerReference: confirmed.providerReference,
-      completedAt: at,
-    };
-  }
-  return confirmed.failReason ? { failReason: confirmed.failReason.slice(0, 500) } : {};
 };
 
 /**
@@ -205,70 +170,7 @@ export const handleIpn = async (ctx: IpnDeps, input: IpnInput): Promise<IpnResul
   const target = TARGET[confirmed.status];
   if (!target) return { kind: 'done', outcome: 'still-pending', orderId };
 
-  return applyOutcome(ctx, order, target, confirmed);
-};
-
-const applyOutcome = async (
-  ctx: IpnDeps,
-  first: Order,
-  target: OrderStatus,
-  confirmed: ConfirmedInvoice,
-): Promise<IpnResult> => {
-  const { telemetry } = ctx;
-  let order: Order | undefined = first;
-  for (let attempt = 1; order && attempt <= MAX_ATTEMPTS; attempt++) {
-    if (order.status === target) return { kind: 'done', outcome: 'duplicate', orderId: order.orderId };
-    if (isTerminal(order.status)) {
-      telemetry.count(METRICS.stateConflict);
-      telemetry.error('PayDunya reports an outcome that contradicts a final order state', {
-        orderId: order.orderId,
-        current: order.status,
-        reported: target,
-      });
-      await ctx.alerts.publish({
-        type: 'state-conflict',
-        severity: 'critical',
-        orderId: order.orderId,
-        summary: `PayDunya now says ${confirmed.rawStatus} for an order already ${order.status}; nothing changed`,
-      });
-      return { kind: 'done', outcome: 'conflict', orderId: order.orderId };
-    }
-    if (order.status !== 'PENDING') return { kind: 'retry-later', reason: `order is ${order.status}` };
-
-    const at = ctx.clock.now().toISOString();
-    const result = await ctx.store.transition({
-      orderId: order.orderId,
-      from: order.status,
-      expectedVersion: order.version,
-      to: target,
-      at,
-      set: fieldsFor(target, confirmed, at),
-      audit: {
-        actor: 'webhook',
-        reason: `PayDunya confirm: ${confirmed.rawStatus}`,
-        details: {
-          token: confirmed.token,
-          ...(confirmed.paymentMethod ? { paymentMethod: confirmed.paymentMethod } : {}),
-        },
-      },
-    });
-    if (result === 'applied') {
-      const dimensions = confirmed.paymentMethod ? { method: confirmed.paymentMethod } : undefined;
-      telemetry.count(OUTCOME_METRIC[target as keyof typeof OUTCOME_METRIC], 1, dimensions);
-      if (target === 'COMPLETED') {
-        telemetry.measure(METRICS.paymentAmount, order.amount, 'None', dimensions);
-        telemetry.measure(
-          METRICS.paymentDuration,
-          Date.parse(at) - Date.parse(order.createdAt),
-          'Milliseconds',
-          dimensions,
-        );
-      }
-      telemetry.info('order transition applied', { orderId: order.orderId, from: order.status, to: target });
-      return { kind: 'done', outcome: 'applied', orderId: order.orderId };
-    }
-    if (result === 'contended') await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-    order = await ctx.store.getOrder(first.orderId);
-  }
-  return { kind: 'retry-later', reason: 'could not apply the transition under contention' };
+  const settled = await settleOrder(ctx, order, target, confirmed, 'webhook');
+  if (settled.kind === 'retry-later') return { kind: 'retry-later', reason: settled.reason };
+  return { kind: 'done', outcome: settled.kind, orderId };
 };

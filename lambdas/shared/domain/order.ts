@@ -10,21 +10,36 @@ export const ORDER_STATUSES = [
   'COMPLETED',
   'CANCELLED',
   'FAILED',
+  'EXPIRED',
   'INITIATION_FAILED',
+  'REFUND_REQUESTED',
+  'REFUNDED',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   CREATED: ['PENDING', 'INITIATION_FAILED'],
-  PENDING: ['COMPLETED', 'CANCELLED', 'FAILED'],
-  COMPLETED: [],
+  PENDING: ['COMPLETED', 'CANCELLED', 'FAILED', 'EXPIRED'],
+  // Only an admin's rejection after manual review moves a paid order on; PayDunya never does.
+  COMPLETED: ['REFUND_REQUESTED'],
   CANCELLED: [],
   FAILED: [],
+  EXPIRED: [],
   INITIATION_FAILED: [],
+  REFUND_REQUESTED: ['REFUNDED'],
+  REFUNDED: [],
 };
 
 export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ALLOWED[from].includes(to);
 export const isTerminal = (status: OrderStatus): boolean => ALLOWED[status].length === 0;
+/** The payment's outcome is known: nothing PayDunya says later may change it. */
+export const isSettled = (status: OrderStatus): boolean => status !== 'CREATED' && status !== 'PENDING';
+/** Outcomes in which no money was taken: the daily limit reservation is given back. */
+export const isUnpaid = (status: OrderStatus): boolean =>
+  status === 'CANCELLED' || status === 'FAILED' || status === 'EXPIRED' || status === 'INITIATION_FAILED';
+
+/** The UTC day (Burkina Faso is on UTC all year) an order counts towards, for limits and reports. */
+export const dayOf = (isoTimestamp: string): string => isoTimestamp.slice(0, 10);
 
 export type PaymentMode = 'test' | 'live';
 
@@ -75,6 +90,22 @@ export interface Order {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly completedAt?: string;
+  /** True when the order holds part of the stage's daily limit (given back if it ends unpaid). */
+  readonly limitReserved?: boolean;
+  /** The review threshold this order was above when it was created; it is reviewed once paid. */
+  readonly reviewThresholdXof?: number;
+  /** Set when a paid order is above the manual review threshold. */
+  readonly review?: ReviewState;
+  /** Set once reconcile has reported a disagreement with PayDunya, so it is reported once. */
+  readonly discrepancy?: string;
+}
+
+export interface ReviewState {
+  readonly status: 'PENDING' | 'APPROVED' | 'REJECTED';
+  readonly thresholdXof: number;
+  readonly decidedBy?: string;
+  readonly reason?: string;
+  readonly decidedAt?: string;
 }
 
 /** Who caused a transition. */
@@ -103,6 +134,8 @@ export type TransitionFields = Partial<
     | 'providerReference'
     | 'failReason'
     | 'completedAt'
+    | 'review'
+    | 'discrepancy'
   >
 >;
 

@@ -27,10 +27,16 @@ export type IdempotencyOutcome =
   | { readonly keyHash: string; readonly kind: 'complete'; readonly response: StoredResponse }
   | { readonly keyHash: string; readonly kind: 'release' };
 
+/** What the store needs to know of the order it moves: identity, expected state, and what the counters need. */
+export type OrderSnapshot = Pick<
+  Order,
+  'orderId' | 'status' | 'version' | 'amount' | 'createdAt' | 'limitReserved' | 'paymentMethod' | 'review'
+>;
+
 export interface TransitionRequest {
-  readonly orderId: string;
-  readonly from: OrderStatus;
-  readonly expectedVersion: number;
+  /** The order as last read: the write only happens if it is still in this status at this version. */
+  readonly order: OrderSnapshot;
+  /** May equal `order.status` to record an audited event (a discrepancy, a review decision) without moving. */
   readonly to: OrderStatus;
   readonly at: string;
   readonly set?: TransitionFields;
@@ -46,13 +52,53 @@ export interface PaymentStore {
   getOrderWithAudit(orderId: string): Promise<{ order: Order; audit: AuditEvent[] } | undefined>;
   findOrderIdByToken(token: string): Promise<string | undefined>;
   getIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined>;
-  /** Writes the order, its first audit event and the idempotency record atomically; `key-taken` if the key exists. */
-  createOrder(
-    order: Order,
-    idempotency: IdempotencyRecord,
-    audit: AuditEvent,
-  ): Promise<'created' | 'key-taken'>;
+  /**
+   * Writes the order, its first audit event, the idempotency record, the day's counters and the limit
+   * reservations in one transaction. Nothing is written unless all of it is.
+   */
+  createOrder(request: CreateOrderRequest): Promise<CreateOrderResult>;
   transition(request: TransitionRequest): Promise<TransitionResult>;
+  getDailyLimitUsage(day: string): Promise<DailyLimitUsage>;
+  getDailyAggregate(day: string): Promise<DailyAggregate>;
+  /** Orders in a status created before a time, oldest first, through the byStatus index (never a scan). */
+  listByStatus(status: OrderStatus, createdBefore: string, createdAfter?: string): AsyncIterable<Order>;
+  putReport(day: string, report: unknown): Promise<void>;
+  getReport(day: string): Promise<unknown | undefined>;
+}
+
+export interface CreateOrderRequest {
+  readonly order: Order;
+  readonly idempotency: IdempotencyRecord;
+  readonly audit: AuditEvent;
+  /** Reserve the order's amount and one order in the stage's daily limit. */
+  readonly dailyLimit?: { readonly maxXof: number; readonly maxCount: number };
+  /** Count one attempt for this customer in the current window. */
+  readonly attempts?: {
+    readonly phoneHash: string;
+    readonly windowStart: number;
+    readonly windowSeconds: number;
+    readonly max: number;
+  };
+}
+
+export type CreateOrderResult = 'created' | 'key-taken' | 'daily-limit' | 'attempt-limit';
+
+export interface DailyLimitUsage {
+  readonly reservedXof: number;
+  readonly reservedCount: number;
+}
+
+/** Per-day counters, kept in the same transaction as every transition (the go-live plan's payment_analytics). */
+export interface DailyAggregate {
+  readonly day: string;
+  /** Orders created that day, by their current status. */
+  readonly counts: Readonly<Partial<Record<OrderStatus, number>>>;
+  /** Their amounts in XOF, by current status. */
+  readonly sums: Readonly<Partial<Record<OrderStatus, number>>>;
+  /** Completed payments by payment method. */
+  readonly methods: Readonly<Record<string, { readonly count: number; readonly sum: number }>>;
+  readonly discrepancies: number;
+  readonly reviewPending: number;
 }
 
 export interface InvoiceRequest {

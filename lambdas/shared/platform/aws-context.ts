@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { ENV } from '../contract/env';
 import { storeInfoSchema } from '../contract/store-info';
+import { THRESHOLDS } from '../contract/thresholds';
 import type { AppContext, IpnDeps } from '../domain/context';
 import { createPaydunyaClient } from '../paydunya/paydunya.client';
 import { createDocumentClient } from '../store/dynamo-client';
@@ -25,6 +26,7 @@ export type StatusContext = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
 export type WebhookContext = IpnDeps;
 
 const DEFAULT_PAYDUNYA_TIMEOUT_MS = 8_000;
+const positiveInt = z.coerce.number().int().positive();
 
 export const buildStatusContext = (): StatusContext => {
   logger.appendPersistentKeys({ stage: requireEnv(ENV.stage) });
@@ -69,5 +71,11 @@ export const buildCreatePaymentContext = (): AppContext => ({
     returnUrl: z.url().parse(requireEnv(ENV.returnUrl)),
     cancelUrl: z.url().parse(requireEnv(ENV.cancelUrl)),
     store: storeInfoSchema.parse(JSON.parse(requireEnv(ENV.storeJson))),
+    customerAttempts: {
+      max: positiveInt.parse(process.env[ENV.customerAttemptMax] ?? THRESHOLDS.customerAttempts.max),
+      windowSeconds: positiveInt.parse(
+        process.env[ENV.customerAttemptWindowSeconds] ?? THRESHOLDS.customerAttempts.windowSeconds,
+      ),
+    },
   },
 });

@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   TransactWriteCommand,
@@ -9,8 +10,18 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../contract/routes';
 import { TABLE } from '../contract/table';
-import type { AuditEvent, Order } from '../domain/order';
+import {
+  type AuditEvent,
+  dayOf,
+  isUnpaid,
+  ORDER_STATUSES,
+  type Order,
+  type OrderStatus,
+} from '../domain/order';
 import type {
+  CreateOrderRequest,
+  CreateOrderResult,
+  DailyAggregate,
   IdempotencyOutcome,
   IdempotencyRecord,
   PaymentStore,
@@ -30,6 +41,53 @@ const statusIndexKeys = (order: Pick<Order, 'status' | 'createdAt' | 'orderId'>)
   gsi2pk: `STATUS#${order.status}`,
   gsi2sk: `${order.createdAt}#${order.orderId}`,
 });
+
+const dayKey = (day: string) => ({ pk: `DAY#${day}`, sk: 'AGG' });
+const limitKey = (day: string) => ({ pk: `LIMIT#${day}`, sk: 'LIMIT' });
+const attemptsKey = (phoneHash: string, windowStart: number) => ({
+  pk: `ATTEMPTS#${phoneHash}`,
+  sk: `W#${windowStart}`,
+});
+const reportKey = (day: string) => ({ pk: `REPORT#${day}`, sk: 'REPORT' });
+
+/**
+ * Builds one `ADD` update of the day's counters. Attribute names are flat (`c#PENDING`, `mc#orange-money-burkina`)
+ * because ADD cannot create a nested path whose parent map does not exist yet.
+ */
+class CounterUpdate {
+  private readonly names: Record<string, string> = {};
+  private readonly values: Record<string, number> = {};
+  private readonly parts: string[] = [];
+
+  add(attribute: string, delta: number): this {
+    if (delta === 0) return this;
+    const i = this.parts.length;
+    this.names[`#a${i}`] = attribute;
+    this.values[`:v${i}`] = delta;
+    this.parts.push(`#a${i} :v${i}`);
+    return this;
+  }
+
+  get empty(): boolean {
+    return this.parts.length === 0;
+  }
+
+  toItem(tableName: string, key: Record<string, string>): TransactItem {
+    return {
+      Update: {
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: `ADD ${this.parts.join(', ')}`,
+        ExpressionAttributeNames: this.names,
+        ExpressionAttributeValues: this.values,
+      },
+    };
+  }
+}
+
+const CONFLICT_RETRIES = 8;
+const pause = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * 2 ** Math.min(attempt, 5)));
 
 const ORDER_ATTRIBUTES_NOT_IN_DOMAIN = [
   'pk',
@@ -65,6 +123,12 @@ const cancellation = (error: unknown): 'condition' | 'conflict' | undefined => {
   return undefined;
 };
 
+/** Index of the first item whose condition failed, if that is why the transaction was cancelled. */
+const failedConditionAt = (error: unknown): number =>
+  error instanceof TransactionCanceledException
+    ? (error.CancellationReasons ?? []).findIndex((reason) => reason.Code === 'ConditionalCheckFailed')
+    : -1;
+
 const idempotencyWrite = (tableName: string, outcome: IdempotencyOutcome): TransactItem =>
   outcome.kind === 'complete'
     ? {
@@ -78,6 +142,51 @@ const idempotencyWrite = (tableName: string, outcome: IdempotencyOutcome): Trans
         },
       }
     : { Delete: { TableName: tableName, Key: idempotencyKey(outcome.keyHash) } };
+
+/** How a transition moves the counters of the day the order was created. */
+const dayCounters = ({ order, to, set }: TransitionRequest): CounterUpdate => {
+  const counters = new CounterUpdate();
+  if (to !== order.status) {
+    counters.add(`c#${order.status}`, -1).add(`s#${order.status}`, -order.amount);
+    counters.add(`c#${to}`, 1).add(`s#${to}`, order.amount);
+  }
+  const method = set?.paymentMethod ?? order.paymentMethod ?? 'unknown';
+  if (to === 'COMPLETED' && order.status !== 'COMPLETED')
+    counters.add(`mc#${method}`, 1).add(`ms#${method}`, order.amount);
+  if (order.status === 'COMPLETED' && to !== 'COMPLETED')
+    counters.add(`mc#${method}`, -1).add(`ms#${method}`, -order.amount);
+  const wasPending = order.review?.status === 'PENDING';
+  const isPending = set?.review ? set.review.status === 'PENDING' : wasPending;
+  if (wasPending !== isPending) counters.add('reviewPending', isPending ? 1 : -1);
+  if (set?.discrepancy) counters.add('discrepancies', 1);
+  return counters;
+};
+
+const toAggregate = (day: string, item: Record<string, unknown>): DailyAggregate => {
+  const counts: Partial<Record<OrderStatus, number>> = {};
+  const sums: Partial<Record<OrderStatus, number>> = {};
+  for (const status of ORDER_STATUSES) {
+    const count = Number(item[`c#${status}`] ?? 0);
+    if (count !== 0) {
+      counts[status] = count;
+      sums[status] = Number(item[`s#${status}`] ?? 0);
+    }
+  }
+  const methods: Record<string, { count: number; sum: number }> = {};
+  for (const [key, value] of Object.entries(item)) {
+    if (!key.startsWith('mc#') || Number(value) === 0) continue;
+    const method = key.slice(3);
+    methods[method] = { count: Number(value), sum: Number(item[`ms#${method}`] ?? 0) };
+  }
+  return {
+    day,
+    counts,
+    sums,
+    methods,
+    discrepancies: Number(item.discrepancies ?? 0),
+    reviewPending: Number(item.reviewPending ?? 0),
+  };
+};
 
 /** PaymentStore on one DynamoDB table (see contract/table.ts for the item layout). */
 export const createDynamoPaymentStore = (
@@ -137,62 +246,117 @@ export const createDynamoPaymentStore = (
     return result.Item ? strip<IdempotencyRecord>(result.Item) : undefined;
   },
 
-  async createOrder(order, idempotency, audit) {
+  async createOrder({
+    order,
+    idempotency,
+    audit,
+    dailyLimit,
+    attempts,
+  }: CreateOrderRequest): Promise<CreateOrderResult> {
     const expiresAt = Math.floor(Date.parse(idempotency.createdAt) / 1000) + LIMITS.idempotencyTtlSeconds;
-    try {
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  ...idempotencyKey(idempotency.keyHash),
-                  entity: 'idempotency',
-                  ...idempotency,
-                  expiresAt,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: { ...orderKey(order.orderId), entity: 'order', ...statusIndexKeys(order), ...order },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: tableName,
-                Item: auditItem(audit),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return 'created';
-    } catch (error) {
-      if (cancellation(error)) return 'key-taken';
-      throw error;
+    const day = dayOf(order.createdAt);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...idempotencyKey(idempotency.keyHash), entity: 'idempotency', ...idempotency, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...orderKey(order.orderId), entity: 'order', ...statusIndexKeys(order), ...order },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: auditItem(audit),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      new CounterUpdate()
+        .add(`c#${order.status}`, 1)
+        .add(`s#${order.status}`, order.amount)
+        .toItem(tableName, dayKey(day)),
+    ];
+    let limitIndex = -1;
+    if (dailyLimit) {
+      limitIndex = items.length;
+      items.push({
+        Update: {
+          TableName: tableName,
+          Key: limitKey(day),
+          UpdateExpression: 'ADD reservedXof :amount, reservedCount :one',
+          // Checked against the totals before this order: with it, neither may go over the limit.
+          ConditionExpression:
+            '(attribute_not_exists(reservedXof) OR reservedXof <= :room) AND (attribute_not_exists(reservedCount) OR reservedCount < :maxCount)',
+          ExpressionAttributeValues: {
+            ':amount': order.amount,
+            ':one': 1,
+            ':room': dailyLimit.maxXof - order.amount,
+            ':maxCount': dailyLimit.maxCount,
+          },
+        },
+      });
+    }
+    let attemptsIndex = -1;
+    if (attempts) {
+      attemptsIndex = items.length;
+      items.push({
+        Update: {
+          TableName: tableName,
+          Key: attemptsKey(attempts.phoneHash, attempts.windowStart),
+          UpdateExpression: 'ADD attempts :one SET expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(attempts) OR attempts < :max',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':max': attempts.max,
+            ':expiresAt': attempts.windowStart + attempts.windowSeconds * 2,
+          },
+        },
+      });
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'created';
+      } catch (error) {
+        const failedAt = failedConditionAt(error);
+        if (failedAt === 0) return 'key-taken';
+        if (failedAt >= 0 && failedAt === limitIndex) return 'daily-limit';
+        if (failedAt >= 0 && failedAt === attemptsIndex) return 'attempt-limit';
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        // A concurrent request with the same key holds the idempotency record: it wins, we replay it.
+        if (reasons[0]?.Code === 'TransactionConflict') return 'key-taken';
+        // The day's counters and limit are hot items: other orders' transactions collide with ours. Retry.
+        if (cancellation(error) === 'conflict' && attempt < CONFLICT_RETRIES) {
+          await pause(attempt);
+          continue;
+        }
+        throw error;
+      }
     }
   },
 
   async transition(request: TransitionRequest): Promise<TransitionResult> {
-    const next = request.expectedVersion + 1;
+    const { order, to } = request;
+    const next = order.version + 1;
     const names: Record<string, string> = {
       '#status': 'status',
       '#version': 'version',
       '#updatedAt': 'updatedAt',
     };
     const values: Record<string, unknown> = {
-      ':from': request.from,
-      ':to': request.to,
-      ':expected': request.expectedVersion,
+      ':from': order.status,
+      ':to': to,
+      ':expected': order.version,
       ':next': next,
       ':at': request.at,
-      ':gsi2pk': `STATUS#${request.to}`,
+      ':gsi2pk': `STATUS#${to}`,
     };
     const sets = ['#status = :to', '#version = :next', '#updatedAt = :at', 'gsi2pk = :gsi2pk'];
     for (const [field, value] of Object.entries(request.set ?? {})) {
@@ -210,7 +374,7 @@ export const createDynamoPaymentStore = (
       {
         Update: {
           TableName: tableName,
-          Key: orderKey(request.orderId),
+          Key: orderKey(order.orderId),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: '#status = :from AND #version = :expected',
           ExpressionAttributeNames: names,
@@ -221,17 +385,27 @@ export const createDynamoPaymentStore = (
         Put: {
           TableName: tableName,
           Item: auditItem({
-            orderId: request.orderId,
+            orderId: order.orderId,
             version: next,
             at: request.at,
-            from: request.from,
-            to: request.to,
+            from: order.status,
+            to,
             ...request.audit,
           }),
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
     ];
+    const counters = dayCounters(request);
+    if (!counters.empty) items.push(counters.toItem(tableName, dayKey(dayOf(order.createdAt))));
+    if (order.limitReserved && isUnpaid(to) && !isUnpaid(order.status)) {
+      items.push(
+        new CounterUpdate()
+          .add('reservedXof', -order.amount)
+          .add('reservedCount', -1)
+          .toItem(tableName, limitKey(dayOf(order.createdAt))),
+      );
+    }
     if (request.idempotency) items.push(idempotencyWrite(tableName, request.idempotency));
     try {
       await client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -242,5 +416,58 @@ export const createDynamoPaymentStore = (
       if (reason === 'conflict') return 'contended';
       throw error;
     }
+  },
+
+  async getDailyLimitUsage(day) {
+    const result = await client.send(
+      new GetCommand({ TableName: tableName, Key: limitKey(day), ConsistentRead: true }),
+    );
+    return {
+      reservedXof: Number(result.Item?.reservedXof ?? 0),
+      reservedCount: Number(result.Item?.reservedCount ?? 0),
+    };
+  },
+
+  async getDailyAggregate(day) {
+    const result = await client.send(
+      new GetCommand({ TableName: tableName, Key: dayKey(day), ConsistentRead: true }),
+    );
+    return toAggregate(day, result.Item ?? {});
+  },
+
+  async *listByStatus(status, createdBefore, createdAfter) {
+    let startKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: TABLE.indexes.byStatus.name,
+          KeyConditionExpression: createdAfter
+            ? 'gsi2pk = :status AND gsi2sk BETWEEN :after AND :before'
+            : 'gsi2pk = :status AND gsi2sk < :before',
+          ExpressionAttributeValues: {
+            ':status': `STATUS#${status}`,
+            ':before': createdBefore,
+            ...(createdAfter ? { ':after': createdAfter } : {}),
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield strip<Order>(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  },
+
+  async putReport(day, report) {
+    await client.send(
+      new PutCommand({ TableName: tableName, Item: { ...reportKey(day), entity: 'report', day, report } }),
+    );
+  },
+
+  async getReport(day) {
+    const result = await client.send(
+      new GetCommand({ TableName: tableName, Key: reportKey(day), ConsistentRead: true }),
+    );
+    return result.Item?.report;
   },
 });
