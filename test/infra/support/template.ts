@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 
 export interface CfnResourceJson {
   readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
+  readonly Properties: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
   readonly UpdatePolicy?: Record<string, unknown>;
@@ -12,16 +12,20 @@ export interface CfnResourceJson {
 
 /** All resources of one type, by logical id. */
 export const resourcesOf = (template: Template, type: string): Record<string, CfnResourceJson> =>
-  template.findResources(type) as Record<string, CfnResourceJson>;
+  Object.fromEntries(
+    Object.entries(template.findResources(type) as Record<string, Partial<CfnResourceJson>>).map(
+      ([id, resource]) => [id, { ...resource, Type: type, Properties: resource.Properties ?? {} }],
+    ),
+  );
 
 /** The only resource of `type` whose properties satisfy `match`; fails when there are none or several. */
 export const onlyResource = (
   template: Template,
   type: string,
   match: (properties: Record<string, unknown>) => boolean = () => true,
-): CfnResourceJson & { logicalId: string } => {
+): CfnResourceJson & { readonly logicalId: string } => {
   const found = Object.entries(resourcesOf(template, type)).filter(([, resource]) =>
-    match(resource.Properties ?? {}),
+    match(resource.Properties),
   );
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
   const [logicalId, resource] = found[0] as [string, CfnResourceJson];
@@ -49,11 +53,11 @@ export interface Statement {
 export const statementsOfRole = (template: Template, roleLogicalId: string): Statement[] =>
   Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((policy) =>
-      ((policy.Properties?.Roles as unknown[]) ?? []).some(
+      ((policy.Properties.Roles as unknown[] | undefined) ?? []).some(
         (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }),
       ),
     )
-    .flatMap((policy) => (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 
 /** Every string anywhere in a JSON value. */
 export const allStrings = (value: unknown): string[] => {

@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { flagsSchema } from '../../lambdas/shared/contract/flags';
+import { storeInfoSchema } from '../../lambdas/shared/contract/store-info';
+
+/** The stages this app deploys; each is one account/region pair with its own data and application stacks. */
+export const STAGES = ['dev', 'staging', 'prod'] as const;
+export const stageNameSchema = z.enum(STAGES);
+export type StageName = z.infer<typeof stageNameSchema>;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** WAF rate-based rules: at least 10 requests, over one of the four evaluation windows WAF offers. */
+const rateLimitSchema = z.object({
+  limit: z.number().int().min(10, 'WAF rate-based rules cannot go below 10 requests per window'),
+  windowSeconds: z.literal([60, 120, 300, 600], 'WAF evaluation windows are 60, 120, 300 or 600 seconds'),
+});
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+
+/** A browser origin: scheme + host (+ port), no path. Plain http only for a developer's localhost. */
+const corsOrigin = z
+  .string()
+  .regex(
+    /^(https:\/\/[a-z0-9.-]+|http:\/\/localhost)(:\d{1,5})?$/,
+    'must be an origin like https://temba.app',
+  );
+
+const subscriptionsSchema = z.object({
+  emails: z.array(z.email()),
+  /** E.164 phone numbers, e.g. +22670000000. */
+  sms: z.array(z.e164()),
+});
+
+const functionSettingsSchema = z.object({
+  memoryMb: z.number().int().min(128).max(10_240),
+  /** API Gateway gives up after 29 s, so an API function that runs longer only burns money. */
+  timeoutSeconds: z.number().int().min(1).max(28),
+});
+
+/** How a new function version replaces the old one behind the `live` alias (CodeDeploy). */
+export const lambdaRolloutSchema = z.enum(['all-at-once', 'linear', 'canary']);
+export type LambdaRollout = z.infer<typeof lambdaRolloutSchema>;
+/** How a new flags version reaches the functions (AppConfig deployment strategy). */
+export const flagsRolloutSchema = z.enum(['all-at-once', 'linear', 'canary']);
+export type FlagsRollout = z.infer<typeof flagsRolloutSchema>;
+
+const ratioAlarmSchema = z.object({
+  /** Evaluation window of the ratio; also the period of its metrics. */
+  periodMinutes: z.number().int().min(1).max(1440),
+  /** Below this many events in the window the ratio says nothing and the alarm stays OK. */
+  minEvents: z.number().int().min(1),
+});
+
+export const stageConfigSchema = z
+  .object({
+    stage: stageNameSchema,
+    env: z.object({
+      account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-3'),
+    }),
+    /** Stateful resources: kept (RETAIN) and protected against deletion, or disposable (dev only). */
+    removal: z.object({ retainData: z.boolean(), deletionProtection: z.boolean() }),
+    logRetentionDays: z.literal(LOG_RETENTION_DAYS, 'must be a retention CloudWatch Logs accepts'),
+    paydunya: z.object({
+      mode: z.enum(['test', 'live']),
+      /** Per-call timeout of the PayDunya client (create, confirm). */
+      timeoutMs: z.number().int().min(500).max(20_000),
+      /** The store shown on PayDunya's payment page. */
+      store: storeInfoSchema,
+    }),
+    urls: z.object({
+      /** Public base of this API; the webhook callback URL is built from it. Default: the custom domain. */
+      publicBaseUrl: httpsUrl.optional(),
+      returnUrl: httpsUrl,
+      cancelUrl: httpsUrl,
+    }),
+    api: z.object({
+      customDomain: z
+        .object({
+          domainName: z.hostname(),
+          /** An ACM certificate in the stage's region; without one the stack requests one (DNS validation). */
+          certificateArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/,
+              'must be an ACM certificate ARN',
+            )
+            .optional(),
+        })
+        .optional(),
+      corsOrigins: z.array(corsOrigin).min(1),
+      throttling: z.object({
+        rateLimit: z.number().positive(),
+        burstLimit: z.number().int().positive(),
+      }),
+    }),
+    waf: z.object({
+      /** Per client IP, POST /payments only. */
+      paymentsRateLimit: rateLimitSchema,
+      /** Per client IP, every route. */
+      globalRateLimit: rateLimitSchema,
+      webhookAllowlist: z.object({
+        ipv4: z.array(z.cidrv4()),
+        ipv6: z.array(z.cidrv6()),
+        /** Required in prod when both lists are empty: why the webhook is open to every address. */
+        emptyReason: z.string().min(20, 'state the reason in a full sentence').optional(),
+      }),
+    }),
+    alarms: z.object({
+      successRate: ratioAlarmSchema.extend({
+        warningBelowPercent: z.number().min(0).max(100),
+        criticalBelowPercent: z.number().min(0).max(100),
+      }),
+      webhookFailureRate: ratioAlarmSchema.extend({ abovePercent: z.number().min(0).max(100) }),
+      api5xxRate: ratioAlarmSchema.extend({ abovePercent: z.number().min(0).max(100) }),
+      apiP99LatencyMs: z.object({
+        threshold: z.number().int().positive(),
+        evaluationPeriods: z.number().int().min(1),
+      }),
+      /** Errors of one function alias in one minute: also a CodeDeploy rollback trigger. */
+      lambdaErrors: z.object({ threshold: z.number().int().min(1) }),
+      lambdaThrottles: z.object({ threshold: z.number().int().min(1) }),
+      dynamoThrottles: z.object({ threshold: z.number().int().min(1) }),
+    }),
+    alerts: z.object({ critical: subscriptionsSchema, warning: subscriptionsSchema }),
+    limits: z.object({
+      /** Payment attempts per customer phone per window, checked atomically with the order (THRESHOLDS). */
+      customerAttempts: z.object({
+        max: z.number().int().min(1),
+        windowSeconds: z.number().int().min(60),
+      }),
+    }),
+    /** Overrides of DEFAULT_FLAGS for this stage: daily limits, review threshold, live payments... */
+    flags: flagsSchema.partial(),
+    functions: z.object({
+      createPayment: functionSettingsSchema,
+      paymentStatus: functionSettingsSchema,
+      webhook: functionSettingsSchema,
+    }),
+    rollout: z.object({ lambda: lambdaRolloutSchema, flags: flagsRolloutSchema }),
+    backup: z.object({
+      dailyRetentionDays: z.number().int().min(7),
+      /** Monthly backups and how long they are kept; absent means no monthly rule. */
+      monthlyRetentionDays: z.number().int().min(90).optional(),
+      /** AWS Backup vault lock (governance mode): backups cannot be deleted before this many days. */
+      vaultLockMinRetentionDays: z.number().int().min(1).optional(),
+    }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    const isProd = config.stage === 'prod';
+
+    if (isProd && config.paydunya.mode !== 'live') issue(['paydunya', 'mode'], 'prod takes live payments');
+    if (!isProd && config.paydunya.mode !== 'test') {
+      issue(['paydunya', 'mode'], `${config.stage} must stay in PayDunya test mode`);
+    }
+    if (config.flags.live_payments?.enabled && config.paydunya.mode !== 'live') {
+      issue(
+        ['flags', 'live_payments'],
+        'live payments cannot be enabled on a stage whose PayDunya mode is test',
+      );
+    }
+    if (config.stage !== 'dev' && !(config.removal.retainData && config.removal.deletionProtection)) {
+      issue(['removal'], 'only dev may delete its data: retainData and deletionProtection must be true');
+    }
+
+    const allowlist = config.waf.webhookAllowlist;
+    const allowlistEmpty = allowlist.ipv4.length === 0 && allowlist.ipv6.length === 0;
+    if (isProd && allowlistEmpty && !allowlist.emptyReason) {
+      issue(
+        ['waf', 'webhookAllowlist'],
+        'prod needs PayDunya source IPs, or an explicit emptyReason saying why /webhooks/* stays open',
+      );
+    }
+    if (!allowlistEmpty && allowlist.emptyReason) {
+      issue(['waf', 'webhookAllowlist', 'emptyReason'], 'remove emptyReason: the allowlist is not empty');
+    }
+
+    if (isProd && config.rollout.lambda !== 'canary')
+      issue(['rollout', 'lambda'], 'prod rolls out by canary');
+    if (isProd && config.rollout.flags === 'all-at-once') {
+      issue(['rollout', 'flags'], 'prod flags roll out gradually so the alarms can stop a bad change');
+    }
+    if (isProd && config.backup.monthlyRetentionDays === undefined) {
+      issue(['backup', 'monthlyRetentionDays'], 'prod keeps monthly backups');
+    }
+    const lock = config.backup.vaultLockMinRetentionDays;
+    if (lock !== undefined && lock > config.backup.dailyRetentionDays) {
+      issue(
+        ['backup', 'vaultLockMinRetentionDays'],
+        'cannot exceed the daily retention, or daily backups could never expire',
+      );
+    }
+
+    const domain = config.api.customDomain?.domainName;
+    if (config.urls.publicBaseUrl !== undefined) {
+      const host = new URL(config.urls.publicBaseUrl).host;
+      if (host !== domain) {
+        issue(
+          ['urls', 'publicBaseUrl'],
+          `must be served by this API's custom domain (${domain ?? 'none configured'})`,
+        );
+      }
+    }
+    if (isProd && domain === undefined) issue(['api', 'customDomain'], 'prod is served on its custom domain');
+
+    const { successRate } = config.alarms;
+    if (successRate.criticalBelowPercent >= successRate.warningBelowPercent) {
+      issue(['alarms', 'successRate'], 'the critical threshold must be below the warning threshold');
+    }
+
+    for (const name of ['createPayment', 'webhook'] as const) {
+      const budgetMs = config.functions[name].timeoutSeconds * 1000;
+      if (budgetMs < config.paydunya.timeoutMs + 2_000) {
+        issue(
+          ['functions', name, 'timeoutSeconds'],
+          'must leave at least 2 s beyond one PayDunya call timeout',
+        );
+      }
+    }
+  });
+
+export type StageConfigInput = z.input<typeof stageConfigSchema>;
+export type StageConfig = z.output<typeof stageConfigSchema>;

@@ -1,0 +1,266 @@
+import { ArnFormat, Aws, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+
+export interface RateLimit {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+export interface ApiFirewallProps {
+  readonly stage: string;
+  /** ARN of the API Gateway stage the web ACL protects. */
+  readonly apiStageArn: string;
+  /** Path of the checkout route (POST only is rate limited per IP). */
+  readonly paymentsPath: string;
+  /** Prefix of the webhook routes restricted to the allowlist. */
+  readonly webhooksPathPrefix: string;
+  readonly paymentsRateLimit: RateLimit;
+  readonly globalRateLimit: RateLimit;
+  readonly webhookAllowlist: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
+  readonly maxBodyBytes: number;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** Rule names, shared with the tests and the dashboard. */
+export const WAF_RULES = {
+  ipReputation: 'aws-ip-reputation',
+  webhookAllowlist: 'webhook-ip-allowlist',
+  bodySize: 'body-size-limit',
+  paymentsRate: 'payments-per-ip-rate',
+  globalRate: 'global-per-ip-rate',
+  common: 'aws-common',
+  knownBadInputs: 'aws-known-bad-inputs',
+} as const;
+
+/** API Gateway lets WAF read up to 64 KB of a body, in 16 KB steps. */
+const INSPECTION_LIMITS = [
+  { bytes: 16 * 1024, name: 'KB_16' },
+  { bytes: 32 * 1024, name: 'KB_32' },
+  { bytes: 48 * 1024, name: 'KB_48' },
+  { bytes: 64 * 1024, name: 'KB_64' },
+] as const;
+
+/** Paths are matched after URL-decoding, normalising (`//`, `./`) and lower-casing, so spelling games fail. */
+const PATH_TRANSFORMS = [
+  { priority: 0, type: 'URL_DECODE' },
+  { priority: 1, type: 'NORMALIZE_PATH' },
+  { priority: 2, type: 'LOWERCASE' },
+];
+
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
+  cloudWatchMetricsEnabled: true,
+  metricName,
+  sampledRequestsEnabled: true,
+});
+
+const managedGroup = (
+  name: string,
+  priority: number,
+  group: string,
+  overridesToCount: readonly string[] = [],
+): CfnWebACL.RuleProperty => ({
+  name,
+  priority,
+  overrideAction: { none: {} },
+  statement: {
+    managedRuleGroupStatement: {
+      vendorName: 'AWS',
+      name: group,
+      ...(overridesToCount.length > 0
+        ? {
+            ruleActionOverrides: overridesToCount.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+          }
+        : {}),
+    },
+  },
+  visibilityConfig: visibility(name),
+});
+
+/**
+ * The web ACL in front of the API stage. In priority order: AWS IP reputation list; the webhook IP allowlist
+ * (only when addresses are configured); a body-size limit matching the handlers' LIMITS.maxBodyBytes; a per-IP
+ * rate limit on POST /payments; a per-IP rate limit on everything; AWS common rules and known bad inputs.
+ * Logs go to CloudWatch Logs with the Authorization and Cookie headers and the query string (which carries the
+ * callback signature) redacted.
+ */
+export class ApiFirewall extends Construct {
+  readonly webAcl: CfnWebACL;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiFirewallProps) {
+    super(scope, id);
+    const inspection = INSPECTION_LIMITS.find((limit) => limit.bytes >= props.maxBodyBytes);
+    if (!inspection)
+      throw new Error(`WAF cannot inspect bodies of ${props.maxBodyBytes} bytes (64 KB at most)`);
+
+    const rules: CfnWebACL.RuleProperty[] = [
+      managedGroup(WAF_RULES.ipReputation, 0, 'AWSManagedRulesAmazonIpReputationList'),
+    ];
+
+    const { ipv4, ipv6 } = props.webhookAllowlist;
+    if (ipv4.length > 0 || ipv6.length > 0) {
+      const ipSets: CfnWebACL.StatementProperty[] = [];
+      if (ipv4.length > 0) {
+        const set = new CfnIPSet(this, 'WebhookIpv4', {
+          name: `temba-payments-${props.stage}-webhook-ipv4`,
+          scope: 'REGIONAL',
+          ipAddressVersion: 'IPV4',
+          addresses: [...ipv4],
+        });
+        ipSets.push({ ipSetReferenceStatement: { arn: set.attrArn } });
+      }
+      if (ipv6.length > 0) {
+        const set = new CfnIPSet(this, 'WebhookIpv6', {
+          name: `temba-payments-${props.stage}-webhook-ipv6`,
+          scope: 'REGIONAL',
+          ipAddressVersion: 'IPV6',
+          addresses: [...ipv6],
+        });
+        ipSets.push({ ipSetReferenceStatement: { arn: set.attrArn } });
+      }
+      const fromAllowlist: CfnWebACL.StatementProperty =
+        ipSets.length === 1
+          ? (ipSets[0] as CfnWebACL.StatementProperty)
+          : { orStatement: { statements: ipSets } };
+      rules.push({
+        name: WAF_RULES.webhookAllowlist,
+        priority: 1,
+        action: { block: {} },
+        statement: {
+          andStatement: {
+            statements: [
+              {
+                byteMatchStatement: {
+                  fieldToMatch: { uriPath: {} },
+                  positionalConstraint: 'CONTAINS',
+                  searchString: props.webhooksPathPrefix.toLowerCase(),
+                  textTransformations: PATH_TRANSFORMS,
+                },
+              },
+              { notStatement: { statement: fromAllowlist } },
+            ],
+          },
+        },
+        visibilityConfig: visibility(WAF_RULES.webhookAllowlist),
+      });
+    }
+
+    rules.push(
+      {
+        name: WAF_RULES.bodySize,
+        priority: 2,
+        action: { block: {} },
+        statement: {
+          sizeConstraintStatement: {
+            // A body longer than WAF can read counts as too large (it is, by construction of the limit).
+            fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+            comparisonOperator: 'GT',
+            size: props.maxBodyBytes,
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+        visibilityConfig: visibility(WAF_RULES.bodySize),
+      },
+      {
+        name: WAF_RULES.paymentsRate,
+        priority: 3,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            aggregateKeyType: 'IP',
+            limit: props.paymentsRateLimit.limit,
+            evaluationWindowSec: props.paymentsRateLimit.windowSeconds,
+            scopeDownStatement: {
+              andStatement: {
+                statements: [
+                  {
+                    byteMatchStatement: {
+                      fieldToMatch: { method: {} },
+                      positionalConstraint: 'EXACTLY',
+                      searchString: 'POST',
+                      textTransformations: [{ priority: 0, type: 'NONE' }],
+                    },
+                  },
+                  {
+                    // With or without the execute-api stage prefix, with or without a trailing slash.
+                    regexMatchStatement: {
+                      fieldToMatch: { uriPath: {} },
+                      regexString: `${escapeRegex(props.paymentsPath.toLowerCase())}/?$`,
+                      textTransformations: PATH_TRANSFORMS,
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
+        visibilityConfig: visibility(WAF_RULES.paymentsRate),
+      },
+      {
+        name: WAF_RULES.globalRate,
+        priority: 4,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            aggregateKeyType: 'IP',
+            limit: props.globalRateLimit.limit,
+            evaluationWindowSec: props.globalRateLimit.windowSeconds,
+          },
+        },
+        visibilityConfig: visibility(WAF_RULES.globalRate),
+      },
+      // SizeRestrictions_BODY (8 KB) would pre-empt our own 64 KiB rule; NoUserAgent_HEADER would block PayDunya's
+      // IPN sender should it omit a User-Agent (undocumented). Both only count.
+      managedGroup(WAF_RULES.common, 5, 'AWSManagedRulesCommonRuleSet', [
+        'SizeRestrictions_BODY',
+        'NoUserAgent_HEADER',
+      ]),
+      managedGroup(WAF_RULES.knownBadInputs, 6, 'AWSManagedRulesKnownBadInputsRuleSet'),
+    );
+
+    this.webAcl = new CfnWebACL(this, 'WebAcl', {
+      name: `temba-payments-${props.stage}`,
+      description: `Temba payments ${props.stage}: managed rules, rate limits, webhook allowlist, body size`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: inspection.name } } },
+      rules,
+      visibilityConfig: visibility(`temba-payments-${props.stage}`),
+    });
+
+    new CfnWebACLAssociation(this, 'Association', {
+      resourceArn: props.apiStageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+
+    // WAF requires the `aws-waf-logs-` prefix and the log group ARN without the trailing `:*`. The stack id suffix
+    // keeps a retained group from blocking a redeploy of a torn-down stack.
+    const stackIdSuffix = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    this.logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `aws-waf-logs-temba-payments-${props.stage}-${stackIdSuffix}`,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    new CfnLoggingConfiguration(this, 'Logging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: this.logGroup.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: [
+        { singleHeader: { Name: 'authorization' } },
+        { singleHeader: { Name: 'cookie' } },
+        { queryString: {} },
+      ],
+    });
+  }
+}

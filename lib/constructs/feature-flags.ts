@@ -1,0 +1,152 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import {
+  Application,
+  ConfigurationContent,
+  ConfigurationType,
+  DeploymentStrategy,
+  DeploymentStrategyId,
+  Environment,
+  HostedConfiguration,
+  type IDeploymentStrategy,
+  Monitor,
+} from 'aws-cdk-lib/aws-appconfig';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
+import type { FlagsRollout } from '../config';
+import type { FlagsSource } from './payment-function';
+
+/** AppConfig allows at most five monitors per environment. */
+const MAX_MONITORS = 5;
+
+const ROLLOUT: Record<FlagsRollout, DeploymentStrategyId> = {
+  'all-at-once': DeploymentStrategyId.ALL_AT_ONCE,
+  linear: DeploymentStrategyId.LINEAR_50_PERCENT_EVERY_30_SECONDS,
+  canary: DeploymentStrategyId.CANARY_10_PERCENT_20_MINUTES,
+};
+
+type AttributeConstraints = { type: 'number' | 'string' | 'boolean'; required: boolean; minimum?: number };
+
+interface JsonSchemaProperty {
+  readonly type?: string;
+  readonly minimum?: number;
+  readonly exclusiveMinimum?: number;
+}
+
+/** One flag's attribute constraints, read from the shared zod schema (so AppConfig rejects what the code would). */
+const attributesOf = (name: keyof Flags): Record<string, { constraints: AttributeConstraints }> => {
+  const schema = z.toJSONSchema(flagsSchema.shape[name]) as {
+    properties: Record<string, JsonSchemaProperty>;
+    required?: string[];
+  };
+  const attributes: Record<string, { constraints: AttributeConstraints }> = {};
+  for (const [attribute, property] of Object.entries(schema.properties)) {
+    if (attribute === 'enabled') continue;
+    const integer = property.type === 'integer';
+    const type =
+      integer || property.type === 'number' ? 'number' : property.type === 'boolean' ? 'boolean' : 'string';
+    const minimum =
+      property.minimum ??
+      (property.exclusiveMinimum === undefined ? undefined : property.exclusiveMinimum + (integer ? 1 : 0));
+    attributes[attribute] = {
+      constraints: {
+        type,
+        required: schema.required?.includes(attribute) ?? false,
+        ...(minimum === undefined ? {} : { minimum }),
+      },
+    };
+  }
+  return attributes;
+};
+
+/**
+ * The `AWS.AppConfig.FeatureFlags` document for these flag values: `flags` declares each flag and its typed
+ * attributes, `values` holds `enabled` plus the attribute values. AppConfig serves it back to the functions as
+ * `{ name: { enabled, ...attributes } }`, the shape `flagsSchema` parses.
+ */
+export const featureFlagsDocument = (values: Flags) => {
+  const names = Object.keys(flagsSchema.shape) as (keyof Flags)[];
+  return {
+    version: '1',
+    flags: Object.fromEntries(
+      names.map((name) => {
+        const attributes = attributesOf(name);
+        return [name, { name, ...(Object.keys(attributes).length > 0 ? { attributes } : {}) }];
+      }),
+    ),
+    values: Object.fromEntries(names.map((name) => [name, { ...values[name] }])),
+  };
+};
+
+export interface FeatureFlagsProps {
+  readonly stage: string;
+  /** Validated values (DEFAULT_FLAGS + the stage's overrides). */
+  readonly flags: Flags;
+  /** Alarms that stop and roll back a flags deployment in progress. */
+  readonly monitors: readonly IAlarm[];
+  readonly rollout: FlagsRollout;
+}
+
+/**
+ * AppConfig for one stage: an application, an environment watched by the critical alarms, a feature-flags
+ * profile holding the stage's flags, deployed with the stage's strategy (all at once in dev, linear in staging,
+ * canary with a bake time in prod). The functions read it through Powertools Parameters (`getAppConfig`).
+ */
+export class FeatureFlags extends Construct implements FlagsSource {
+  readonly application: Application;
+  readonly environment: Environment;
+  readonly profile: HostedConfiguration;
+  readonly strategy: IDeploymentStrategy;
+  readonly applicationId: string;
+  readonly environmentId: string;
+  readonly profileId: string;
+  readonly configurationArn: string;
+
+  constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
+    super(scope, id);
+    if (props.monitors.length > MAX_MONITORS) {
+      throw new Error(`AppConfig watches at most ${MAX_MONITORS} alarms, got ${props.monitors.length}`);
+    }
+    flagsSchema.parse(props.flags);
+
+    this.application = new Application(this, 'Application', {
+      applicationName: `temba-payments-${props.stage}`,
+      description: `Temba payments ${props.stage}: feature flags`,
+    });
+    this.environment = new Environment(this, 'Environment', {
+      application: this.application,
+      environmentName: props.stage,
+      description: 'Flags deployments stop and roll back when a critical alarm fires',
+      monitors: props.monitors.map((alarm) => Monitor.fromCloudWatchAlarm(alarm)),
+    });
+    const alarmRole = this.environment.node.children.find((child) => child.node.id.startsWith('Role'));
+    if (alarmRole) {
+      Validations.of(alarmRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'AppConfig reads the state of its monitor alarms with cloudwatch:DescribeAlarms, a read-only list action ' +
+          'granted on * as in the AppConfig documentation; the role can do nothing else.',
+      });
+    }
+    this.strategy = DeploymentStrategy.fromDeploymentStrategyId(this, 'Strategy', ROLLOUT[props.rollout]);
+    this.profile = new HostedConfiguration(this, 'Flags', {
+      application: this.application,
+      name: 'payment-flags',
+      description: 'payments_enabled, live_payments, manual_review, daily_limit',
+      type: ConfigurationType.FEATURE_FLAGS,
+      content: ConfigurationContent.fromInlineJson(JSON.stringify(featureFlagsDocument(props.flags))),
+      deploymentStrategy: this.strategy,
+      deployTo: [this.environment],
+    });
+
+    this.applicationId = this.application.applicationId;
+    this.environmentId = this.environment.environmentId;
+    this.profileId = this.profile.configurationProfileId;
+    this.configurationArn = Stack.of(this).formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: `${this.applicationId}/environment/${this.environmentId}/configuration/${this.profileId}`,
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  DomainName,
+  EndpointType,
+  JsonSchemaType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  type Model,
+  type RequestValidator,
+  RestApi,
+  SecurityPolicy,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { PaymentFunction } from './payment-function';
+
+export interface PaymentsApiProps {
+  readonly stage: string;
+  readonly corsOrigins: readonly string[];
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn?: string };
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export interface Route {
+  readonly method: string;
+  readonly path: string;
+  /** `iam`: callers sign with SigV4 (operator routes). */
+  readonly auth?: 'iam';
+}
+
+export interface RouteOptions {
+  /** The body must be a JSON object (field-level validation stays in the handler, which lists every field). */
+  readonly jsonObjectBody?: boolean;
+  /** Browsers on the configured origins may call it (adds the OPTIONS preflight). */
+  readonly cors?: boolean;
+  /** Why a route without an authorizer is acceptable (cdk-nag APIG4/COG4); required unless the route is IAM. */
+  readonly publicBecause?: string;
+}
+
+/** Stage name of the deployment; invisible behind the custom domain, part of the URL without one. */
+export const API_STAGE_NAME = 'v1';
+
+/**
+ * The public REST API (regional: WAF attaches only to REST APIs): JSON access logs, execution logging without
+ * request/response bodies (they carry customer details), X-Ray, stage throttling, request validation,
+ * CORS for the configured origins only, TLS 1.2 on the custom domain. Integrations target the functions'
+ * `live` alias, never `$LATEST`.
+ */
+export class PaymentsApi extends Construct {
+  readonly api: RestApi;
+  /** The base the webhook callback URL is built from: the custom domain, or the stage's execute-api URL. */
+  readonly publicBaseUrl: string;
+  private readonly validator: RequestValidator;
+  private readonly corsOrigins: readonly string[];
+  private jsonObjectModel?: Model;
+
+  constructor(scope: Construct, id: string, props: PaymentsApiProps) {
+    super(scope, id);
+    this.corsOrigins = props.corsOrigins;
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `temba-payments-${props.stage}`,
+      description: `Temba payments ${props.stage}: checkout, payment status, PayDunya IPN`,
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Behind a custom domain the execute-api URL is switched off, so TLS 1.2 and WAF cannot be bypassed.
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
+      // Execution logging needs the account-level API Gateway CloudWatch role; it outlives this stack.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        // What the on-call needs to follow one request; never bodies, headers or query strings.
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            requestTime: AccessLogField.contextRequestTime(),
+            httpMethod: AccessLogField.contextHttpMethod(),
+            resourcePath: AccessLogField.contextResourcePath(),
+            status: AccessLogField.contextStatus(),
+            protocol: AccessLogField.contextProtocol(),
+            responseLength: AccessLogField.contextResponseLength(),
+            responseLatency: AccessLogField.contextResponseLatency(),
+            integrationStatus: AccessLogField.contextIntegrationStatus(),
+            integrationLatency: AccessLogField.contextIntegrationLatency(),
+            integrationError: AccessLogField.contextIntegrationErrorMessage(),
+            error: AccessLogField.contextErrorMessage(),
+            wafStatus: AccessLogField.contextWafResponseCode(),
+            xrayTraceId: AccessLogField.contextXrayTraceId(),
+          }),
+        ),
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttling.rateLimit,
+        throttlingBurstLimit: props.throttling.burstLimit,
+      },
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'API Gateway execution logging requires this account-level role; the AWS-managed policy is the documented ' +
+          'one and only allows writing API Gateway logs.',
+      });
+    }
+
+    this.validator = this.api.addRequestValidator('Validator', {
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    if (props.customDomain) {
+      const { domainName, certificateArn } = props.customDomain;
+      const certificate: ICertificate = certificateArn
+        ? Certificate.fromCertificateArn(this, 'Certificate', certificateArn)
+        : // Validated by the CNAME record ACM asks for; the deploy waits until it exists in the temba.app zone.
+          new Certificate(this, 'Certificate', { domainName, validation: CertificateValidation.fromDns() });
+      const domain = new DomainName(this, 'Domain', {
+        domainName,
+        certificate,
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+        mapping: this.api,
+      });
+      this.publicBaseUrl = `https://${domainName}`;
+      new CfnOutput(this, 'DnsTarget', {
+        description: `Point ${domainName} (CNAME or alias) at this regional API Gateway domain`,
+        value: domain.domainNameAliasDomainName,
+      });
+    } else {
+      const { region, urlSuffix } = Stack.of(this);
+      this.publicBaseUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${API_STAGE_NAME}`;
+    }
+  }
+
+  /** Adds `route` invoking the function's `live` alias, with request validation and the route's options. */
+  addRoute(route: Route, target: PaymentFunction, options: RouteOptions = {}): Method {
+    const resource = this.api.root.resourceForPath(route.path);
+    if (options.cors && !resource.node.tryFindChild('OPTIONS')) {
+      const preflight = resource.addCorsPreflight({
+        allowOrigins: [...this.corsOrigins],
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type', 'Idempotency-Key', 'Authorization'],
+        maxAge: Duration.hours(1),
+      });
+      for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(preflight).acknowledge({
+          id: rule,
+          reason:
+            'CORS preflight (OPTIONS) is answered by a mock integration and, per the CORS spec, never carries credentials.',
+        });
+      }
+    }
+    const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+    const authorizationType = route.auth === 'iam' ? AuthorizationType.IAM : AuthorizationType.NONE;
+    const method = resource.addMethod(
+      route.method,
+      new LambdaIntegration(target.alias, { allowTestInvoke: false }),
+      {
+        authorizationType,
+        requestValidator: this.validator,
+        requestParameters: Object.fromEntries(
+          pathParameters.map((name) => [`method.request.path.${name}`, true]),
+        ),
+        ...(options.jsonObjectBody ? { requestModels: { 'application/json': this.jsonObject() } } : {}),
+      },
+    );
+    if (authorizationType === AuthorizationType.NONE) {
+      if (!options.publicBecause)
+        throw new Error(`${route.method} ${route.path} has no authorizer: say why (publicBecause)`);
+      for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(method).acknowledge({ id: rule, reason: options.publicBecause });
+      }
+    }
+    return method;
+  }
+
+  private jsonObject(): Model {
+    this.jsonObjectModel ??= this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      modelName: 'JsonObject',
+      description:
+        'Any JSON object; the handler validates each field and answers with the full list of errors',
+      schema: { type: JsonSchemaType.OBJECT },
+    });
+    return this.jsonObjectModel;
+  }
+}

@@ -1,0 +1,217 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/contract/env';
+import { LIMITS, ROUTES, type RouteName } from '../../lambdas/shared/contract/routes';
+import { TABLE } from '../../lambdas/shared/contract/table';
+import { type StageConfig, stageFlags } from '../config';
+import { AlertTopics } from '../constructs/alert-topics';
+import { ApiFirewall } from '../constructs/api-firewall';
+import { FeatureFlags } from '../constructs/feature-flags';
+import { PaymentFunction } from '../constructs/payment-function';
+import { PaymentsApi, type RouteOptions } from '../constructs/payments-api';
+import { PaymentsMonitoring } from '../constructs/payments-monitoring';
+import type { PaymentsData } from './data-stack';
+
+export interface ApplicationStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** The data stack's resources, received rather than looked up. */
+  readonly data: PaymentsData;
+}
+
+type FunctionSettings = StageConfig['functions'][keyof StageConfig['functions']];
+
+/** Absolute path of a handler entry under `lambdas/`, independent of the working directory. */
+const handlerEntry = (fn: string): string =>
+  fileURLToPath(new URL(`../../lambdas/${fn}/${fn}.handler.ts`, import.meta.url));
+
+/**
+ * The routes this stack serves, with why each has no authorizer (cdk-nag APIG4/COG4 acknowledgements carry
+ * these). The operator routes of ROUTES (IAM-authorised) join when their function exists: `addFunction`, then
+ * `api.addRoute(ROUTES.adminReport, admin)`, which maps their `auth: 'iam'` to AWS_IAM.
+ */
+export const PUBLIC_ROUTES = [
+  'createPayment',
+  'getPayment',
+  'paydunyaWebhook',
+] as const satisfies readonly RouteName[];
+export type PublicRouteName = (typeof PUBLIC_ROUTES)[number];
+
+const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
+  createPayment: {
+    jsonObjectBody: true,
+    cors: true,
+    publicBecause:
+      'Guest checkout from the Temba web app: ticket buyers have no account to authorise. Abuse is bounded by the ' +
+      'WAF per-IP rate rules, the per-customer and daily limits checked in DynamoDB, and idempotency keys.',
+  },
+  getPayment: {
+    cors: true,
+    publicBecause:
+      'The order id is a ULID with 80 random bits, unguessable; the answer holds only status and masked customer ' +
+      'details. WAF rate-limits every IP.',
+  },
+  paydunyaWebhook: {
+    publicBecause:
+      'PayDunya cannot send credentials: each IPN is authenticated by the master-key hash and our HMAC-signed ' +
+      'callback URL, then trusted only after a confirm call to PayDunya; WAF restricts sources when an IP set exists.',
+  },
+};
+
+/**
+ * The stateless half of a stage: API + WAF, the functions (alias `live`, CodeDeploy), feature flags
+ * (AppConfig), alert topics, alarms and the dashboard. It can be destroyed and redeployed at will; everything
+ * it stores lives in the data stack it receives.
+ */
+export class ApplicationStack extends Stack {
+  readonly api: PaymentsApi;
+  readonly functions: Readonly<Record<PublicRouteName, PaymentFunction>>;
+  readonly alerts: AlertTopics;
+  readonly monitoring: PaymentsMonitoring;
+  readonly flags: FeatureFlags;
+  readonly firewall: ApiFirewall;
+  private readonly config: StageConfig;
+  private readonly deployments: LambdaApplication;
+  private readonly logRemovalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: ApplicationStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    this.config = config;
+    // Logs are evidence: kept after a teardown wherever data is kept (their names never block a redeploy).
+    this.logRemovalPolicy = config.removal.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.alerts = new AlertTopics(this, 'Alerts', {
+      stage: config.stage,
+      subscriptions: config.alerts,
+      // The alerts key only protects messages in flight: nothing to keep once the topics are gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.deployments = new LambdaApplication(this, 'Deployments', {
+      applicationName: `temba-payments-${config.stage}`,
+    });
+    this.api = new PaymentsApi(this, 'Api', {
+      stage: config.stage,
+      corsOrigins: config.api.corsOrigins,
+      throttling: config.api.throttling,
+      customDomain: config.api.customDomain,
+      logRetention: config.logRetentionDays as RetentionDays,
+      logRemovalPolicy: this.logRemovalPolicy,
+    });
+    const publicBaseUrl = config.urls.publicBaseUrl ?? this.api.publicBaseUrl;
+
+    const createPayment = this.addFunction(ROUTES.createPayment.fn, config.functions.createPayment)
+      .usesTable(data.table, data.tableKey, [
+        'GetItem',
+        'Query',
+        'PutItem',
+        'UpdateItem',
+        'DeleteItem',
+        'ConditionCheckItem',
+      ])
+      .encryptsPiiWith(data.piiKey)
+      .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
+      .readsSecret(ENV.signingSecretArn, data.signingSecret)
+      .publishesAlerts(this.alerts)
+      .setsEnv(ENV.paydunyaMode, config.paydunya.mode)
+      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
+      .setsEnv(ENV.publicBaseUrl, publicBaseUrl)
+      .setsEnv(ENV.returnUrl, config.urls.returnUrl)
+      .setsEnv(ENV.cancelUrl, config.urls.cancelUrl)
+      .setsEnv(ENV.storeJson, JSON.stringify(config.paydunya.store))
+      .setsEnv(ENV.customerAttemptMax, String(config.limits.customerAttempts.max))
+      .setsEnv(ENV.customerAttemptWindowSeconds, String(config.limits.customerAttempts.windowSeconds));
+
+    const paymentStatus = this.addFunction(ROUTES.getPayment.fn, config.functions.paymentStatus).usesTable(
+      data.table,
+      data.tableKey,
+      ['GetItem', 'Query'],
+    );
+
+    // An IPN updates the order and appends its audit event in one transaction (Update + Put).
+    const webhook = this.addFunction(ROUTES.paydunyaWebhook.fn, config.functions.webhook)
+      .usesTable(data.table, data.tableKey, ['GetItem', 'Query', 'PutItem', 'UpdateItem'], {
+        queryIndexes: [TABLE.indexes.byToken.name],
+      })
+      .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
+      .readsSecret(ENV.signingSecretArn, data.signingSecret)
+      .publishesAlerts(this.alerts)
+      .setsEnv(ENV.paydunyaMode, config.paydunya.mode)
+      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
+      .setsEnv(ENV.publicBaseUrl, publicBaseUrl);
+
+    this.functions = { createPayment, getPayment: paymentStatus, paydunyaWebhook: webhook };
+    for (const name of PUBLIC_ROUTES)
+      this.api.addRoute(ROUTES[name], this.functions[name], ROUTE_OPTIONS[name]);
+
+    this.firewall = new ApiFirewall(this, 'Firewall', {
+      stage: config.stage,
+      apiStageArn: this.api.api.deploymentStage.stageArn,
+      paymentsPath: ROUTES.createPayment.path,
+      webhooksPathPrefix: '/webhooks/',
+      paymentsRateLimit: config.waf.paymentsRateLimit,
+      globalRateLimit: config.waf.globalRateLimit,
+      webhookAllowlist: config.waf.webhookAllowlist,
+      maxBodyBytes: LIMITS.maxBodyBytes,
+      logRetention: config.logRetentionDays as RetentionDays,
+      logRemovalPolicy: this.logRemovalPolicy,
+    });
+
+    this.monitoring = new PaymentsMonitoring(this, 'Monitoring', {
+      stage: config.stage,
+      thresholds: config.alarms,
+      topics: this.alerts,
+      api: this.api.api,
+      table: data.table,
+      tableIndexes: Object.values(TABLE.indexes).map((index) => index.name),
+      functions: Object.values(this.functions),
+    });
+
+    this.flags = new FeatureFlags(this, 'Flags', {
+      stage: config.stage,
+      flags: stageFlags(config),
+      monitors: this.monitoring.criticalAlarms,
+      rollout: config.rollout.flags,
+    });
+    createPayment.readsFlags(this.flags);
+
+    for (const fn of Object.values(this.functions)) fn.rollsBackOn(this.monitoring.successRateCritical);
+
+    new CfnOutput(this, 'PublicBaseUrl', { value: publicBaseUrl, description: 'Base of the public API' });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: `${publicBaseUrl}${ROUTES.paydunyaWebhook.path}`,
+      description: 'IPN endpoint (the callback URL each invoice carries is this plus a signed query)',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+
+  /**
+   * One more function with the stage's conventions (naming, logs, alarms, rollout, CodeDeploy group). Later
+   * functions (reconcile on a schedule, admin and report routes behind IAM) are added the same way, then
+   * granted what they use and routed with `api.addRoute` or `runsOnSchedule`.
+   */
+  addFunction(name: string, settings: FunctionSettings): PaymentFunction {
+    const id = name
+      .split('-')
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join('');
+    return new PaymentFunction(this, id, {
+      stage: this.config.stage,
+      name,
+      entry: handlerEntry(name),
+      memoryMb: settings.memoryMb,
+      timeoutSeconds: settings.timeoutSeconds,
+      logRetention: this.config.logRetentionDays as RetentionDays,
+      logRemovalPolicy: this.logRemovalPolicy,
+      rollout: this.config.rollout.lambda,
+      deploymentApplication: this.deployments,
+      alarms: {
+        errors: this.config.alarms.lambdaErrors.threshold,
+        throttles: this.config.alarms.lambdaThrottles.threshold,
+        notify: this.alerts.warning,
+      },
+    });
+  }
+}

@@ -1,0 +1,151 @@
+import { fileURLToPath } from 'node:url';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS, ROUTES } from '../../lambdas/shared/contract/routes';
+import { ApiFirewall, WAF_RULES } from '../../lib/constructs/api-firewall';
+import { PaymentFunction } from '../../lib/constructs/payment-function';
+import { PaymentsApi } from '../../lib/constructs/payments-api';
+import { logicalIdOf, onlyResource } from './support/template';
+
+/** A bare stack for one construct at a time; bundling skipped so no esbuild runs. */
+const bareStack = () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-3' } });
+};
+
+const statusEntry = fileURLToPath(
+  new URL('../../lambdas/payment-status/payment-status.handler.ts', import.meta.url),
+);
+
+const paymentFunction = (stack: Stack) =>
+  new PaymentFunction(stack, 'Reconcile', {
+    stage: 'dev',
+    name: 'reconcile',
+    entry: statusEntry,
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    logRetention: RetentionDays.TWO_WEEKS,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    rollout: 'all-at-once',
+    deploymentApplication: new LambdaApplication(stack, 'Deployments'),
+    alarms: { errors: 1, throttles: 1, notify: new Topic(stack, 'Warning') },
+  });
+
+describe('PaymentFunction schedules', () => {
+  it('invoke the live alias, never $LATEST', () => {
+    const stack = bareStack();
+    const fn = paymentFunction(stack);
+    fn.runsOnSchedule('Every15Minutes', Schedule.rate(Duration.minutes(15)), 'reconcile stale orders');
+    const template = Template.fromStack(stack);
+    const rule = onlyResource(template, 'AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { Ref: logicalIdOf(fn.alias) } }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { Ref: logicalIdOf(fn.alias) },
+      Principal: 'events.amazonaws.com',
+    });
+  });
+});
+
+describe('PaymentsApi operator routes', () => {
+  it('are IAM-authorised (SigV4) and need no public reason', () => {
+    const stack = bareStack();
+    const api = new PaymentsApi(stack, 'Api', {
+      stage: 'dev',
+      corsOrigins: ['https://dev.temba.app'],
+      throttling: { rateLimit: 10, burstLimit: 20 },
+      logRetention: RetentionDays.TWO_WEEKS,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    api.addRoute(ROUTES.adminReport, paymentFunction(stack));
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'AWS_IAM',
+      RequestParameters: { 'method.request.path.date': true },
+    });
+  });
+
+  it('refuse a public route without a stated reason', () => {
+    const stack = bareStack();
+    const api = new PaymentsApi(stack, 'Api', {
+      stage: 'dev',
+      corsOrigins: ['https://dev.temba.app'],
+      throttling: { rateLimit: 10, burstLimit: 20 },
+      logRetention: RetentionDays.TWO_WEEKS,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    expect(() => api.addRoute(ROUTES.createPayment, paymentFunction(stack))).toThrow(
+      'POST /payments has no authorizer: say why (publicBecause)',
+    );
+  });
+});
+
+describe('ApiFirewall webhook allowlist', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const stack = bareStack();
+    new ApiFirewall(stack, 'Firewall', {
+      stage: 'prod',
+      apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
+      paymentsPath: ROUTES.createPayment.path,
+      webhooksPathPrefix: '/webhooks/',
+      paymentsRateLimit: { limit: 10, windowSeconds: 600 },
+      globalRateLimit: { limit: 1000, windowSeconds: 300 },
+      webhookAllowlist: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8::/32'] },
+      maxBodyBytes: LIMITS.maxBodyBytes,
+      logRetention: RetentionDays.ONE_YEAR,
+      logRemovalPolicy: RemovalPolicy.RETAIN,
+    });
+    template = Template.fromStack(stack);
+  });
+
+  it('blocks /webhooks/* from any address outside the configured IPv4 and IPv6 sets', () => {
+    template.hasResourceProperties('AWS::WAFv2::IPSet', {
+      IPAddressVersion: 'IPV4',
+      Addresses: ['203.0.113.0/24'],
+    });
+    template.hasResourceProperties('AWS::WAFv2::IPSet', {
+      IPAddressVersion: 'IPV6',
+      Addresses: ['2001:db8::/32'],
+    });
+    const rules = onlyResource(template, 'AWS::WAFv2::WebACL').Properties.Rules as {
+      Name: string;
+      Action?: unknown;
+      Statement: { AndStatement?: { Statements: Record<string, unknown>[] } };
+    }[];
+    const allowlist = rules.find((rule) => rule.Name === WAF_RULES.webhookAllowlist);
+    expect(allowlist?.Action).toEqual({ Block: {} });
+    const [path, outside] = allowlist?.Statement.AndStatement?.Statements ?? [];
+    expect(path).toMatchObject({
+      ByteMatchStatement: { SearchString: '/webhooks/', PositionalConstraint: 'CONTAINS' },
+    });
+    expect(JSON.stringify(outside)).toMatch(/^\{"NotStatement":\{"Statement":\{"OrStatement"/);
+  });
+
+  it('refuses a body limit WAF cannot inspect', () => {
+    const stack = bareStack();
+    expect(
+      () =>
+        new ApiFirewall(stack, 'Firewall', {
+          stage: 'dev',
+          apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
+          paymentsPath: '/payments',
+          webhooksPathPrefix: '/webhooks/',
+          paymentsRateLimit: { limit: 10, windowSeconds: 600 },
+          globalRateLimit: { limit: 1000, windowSeconds: 300 },
+          webhookAllowlist: { ipv4: [], ipv6: [] },
+          maxBodyBytes: 100 * 1024,
+          logRetention: RetentionDays.ONE_WEEK,
+          logRemovalPolicy: RemovalPolicy.DESTROY,
+        }),
+    ).toThrow('WAF cannot inspect bodies of 102400 bytes (64 KB at most)');
+  });
+});

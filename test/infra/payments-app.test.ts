@@ -1,0 +1,26 @@
+import { beforeAll, describe } from 'vitest';
+import { STAGES } from '../../lib/config';
+import { applicationStackSuite } from './suites/application-stack.suite';
+import { dataStackSuite } from './suites/data-stack.suite';
+import { guardrailsSuite } from './suites/guardrails.suite';
+import { type SynthesizedStage, synthStage } from './support/synth-stage';
+
+/**
+ * Every stage is synthesised once (bundling skipped, cdk-nag registered as in bin/payments.ts) and all the
+ * assertions of issue 3 run against that one synthesis.
+ */
+describe.each(STAGES)('stage %s', (stage) => {
+  let synthesized: SynthesizedStage | undefined;
+  const get = (): SynthesizedStage => {
+    if (!synthesized) throw new Error(`stage ${stage} was not synthesised`);
+    return synthesized;
+  };
+
+  beforeAll(() => {
+    synthesized = synthStage(stage);
+  });
+
+  describe('data stack', () => dataStackSuite(stage, get));
+  describe('application stack', () => applicationStackSuite(stage, get));
+  describe('guardrails', () => guardrailsSuite(get));
+});

@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
+import { loadStageConfig, STAGES, StageConfigError, stageFlags } from '../../lib/config';
+import type { StageConfigInput } from '../../lib/config/stage-config.schema';
+import { STAGE_CONFIGS } from '../../lib/config/stages';
+
+/** The real configs with one stage replaced: what a bad edit to lib/config/stages.ts would produce. */
+const withStage = (
+  stage: 'dev' | 'staging' | 'prod',
+  edit: (config: StageConfigInput) => StageConfigInput,
+) => ({
+  ...STAGE_CONFIGS,
+  [stage]: edit(structuredClone(STAGE_CONFIGS[stage])),
+});
+
+const loadError = (stage: unknown, configs = STAGE_CONFIGS): string => {
+  try {
+    loadStageConfig(stage, configs);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StageConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the config was accepted');
+};
+
+describe('stage config', () => {
+  it.each(STAGES)('%s is valid', (stage) => {
+    expect(loadStageConfig(stage).stage).toBe(stage);
+  });
+
+  it('takes test payments in dev and staging and live payments only in prod', () => {
+    expect(STAGES.map((stage) => loadStageConfig(stage).paydunya.mode)).toEqual(['test', 'test', 'live']);
+  });
+
+  it("shows the go-live plan's store on PayDunya's page in prod", () => {
+    expect(loadStageConfig('prod').paydunya.store).toEqual({
+      name: 'Temba',
+      tagline: 'Your Premier Event Ticketing Platform',
+      phone: '+226 74 75 08 15',
+      postal_address: 'Secteur 23, Zone 1, Section KC, Parcelle 09-10, Ouagadougou, Burkina Faso',
+      website_url: 'https://temba.app',
+      logo_url: 'https://temba.app/logo.svg',
+    });
+  });
+
+  it('deploys the shared default flags plus the stage overrides (manual review above 100,000 XOF)', () => {
+    expect(stageFlags(loadStageConfig('dev'))).toEqual(DEFAULT_FLAGS);
+    expect(stageFlags(loadStageConfig('prod')).manual_review).toEqual({
+      enabled: true,
+      threshold_xof: 100_000,
+    });
+    expect(stageFlags(loadStageConfig('prod')).live_payments.enabled).toBe(true);
+  });
+
+  it('refuses an unknown or missing stage, saying how to pass one', () => {
+    expect(loadError('qa')).toBe("Got stage 'qa': pass -c stage=dev|staging|prod");
+    expect(loadError(undefined)).toBe('Got no stage: pass -c stage=dev|staging|prod');
+  });
+
+  it('refuses an empty webhook allowlist in prod unless an explicit reason says why', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      waf: { ...config.waf, webhookAllowlist: { ipv4: [], ipv6: [] } },
+    }));
+    expect(loadError('prod', configs)).toContain(
+      "Invalid config for stage 'prod':\n  - waf.webhookAllowlist: prod needs PayDunya source IPs, or an explicit emptyReason",
+    );
+  });
+
+  it('refuses a WAF rate limit below the floor of 10 requests or an unsupported window', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      waf: { ...config.waf, paymentsRateLimit: { limit: 5, windowSeconds: 900 as 600 } },
+    }));
+    const message = loadError('prod', configs);
+    expect(message).toContain(
+      'waf.paymentsRateLimit.limit: WAF rate-based rules cannot go below 10 requests',
+    );
+    expect(message).toContain(
+      'waf.paymentsRateLimit.windowSeconds: WAF evaluation windows are 60, 120, 300 or 600',
+    );
+  });
+
+  it('refuses live mode or live payments outside prod, and test mode in prod', () => {
+    expect(
+      loadError(
+        'staging',
+        withStage('staging', (c) => ({ ...c, paydunya: { ...c.paydunya, mode: 'live' } })),
+      ),
+    ).toContain('paydunya.mode: staging must stay in PayDunya test mode');
+    expect(
+      loadError(
+        'dev',
+        withStage('dev', (c) => ({ ...c, flags: { live_payments: { enabled: true } } })),
+      ),
+    ).toContain(
+      'flags.live_payments: live payments cannot be enabled on a stage whose PayDunya mode is test',
+    );
+    expect(
+      loadError(
+        'prod',
+        withStage('prod', (c) => ({ ...c, paydunya: { ...c.paydunya, mode: 'test' } })),
+      ),
+    ).toContain('paydunya.mode: prod takes live payments');
+  });
+
+  it('refuses to let staging or prod delete their data', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      removal: { retainData: false, deletionProtection: true },
+    }));
+    expect(loadError('prod', configs)).toContain('removal: only dev may delete its data');
+  });
+
+  it('refuses a store the PayDunya page cannot show, and malformed alert subscriptions', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      paydunya: { ...config.paydunya, store: { ...config.paydunya.store, logo_url: 'logo.svg' } },
+      alerts: { ...config.alerts, critical: { emails: ['oncall'], sms: ['74 75 08 15'] } },
+    }));
+    const message = loadError('prod', configs);
+    expect(message).toContain('paydunya.store.logo_url');
+    expect(message).toContain('alerts.critical.emails.0');
+    expect(message).toContain('alerts.critical.sms.0');
+  });
+
+  it('refuses a public base URL the API does not serve, and a function timeout shorter than a PayDunya call', () => {
+    const configs = withStage('staging', (config) => ({
+      ...config,
+      urls: { ...config.urls, publicBaseUrl: 'https://api.elsewhere.example' },
+      functions: { ...config.functions, webhook: { memoryMb: 512, timeoutSeconds: 5 } },
+    }));
+    const message = loadError('staging', configs);
+    expect(message).toContain(
+      "urls.publicBaseUrl: must be served by this API's custom domain (api-staging.temba.app)",
+    );
+    expect(message).toContain(
+      'functions.webhook.timeoutSeconds: must leave at least 2 s beyond one PayDunya call',
+    );
+  });
+
+  it('refuses unknown keys, so a typo cannot silently drop a setting', () => {
+    const configs = withStage('dev', (config) => ({ ...config, logRetention: 14 }) as StageConfigInput);
+    expect(loadError('dev', configs)).toContain('logRetention');
+  });
+
+  it('makes `cdk synth` with a bad stage fail with that message, before any stack exists', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const result = spawnSync('npx', ['--no-install', 'tsx', 'bin/payments.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ stage: 'qa' }),
+        CDK_OUTDIR: '/tmp/temba-cdk-out-bad-stage',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("Got stage 'qa': pass -c stage=dev|staging|prod");
+  });
+});

@@ -1,0 +1,787 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../../lambdas/shared/contract/env';
+import { flagsSchema } from '../../../lambdas/shared/contract/flags';
+import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '../../../lambdas/shared/contract/metrics';
+import { LIMITS, ROUTES } from '../../../lambdas/shared/contract/routes';
+import { storeInfoSchema } from '../../../lambdas/shared/contract/store-info';
+import { TABLE } from '../../../lambdas/shared/contract/table';
+import { type StageName, stageFlags } from '../../../lib/config';
+import { STAGE_CONFIGS } from '../../../lib/config/stages';
+import { WAF_RULES } from '../../../lib/constructs/api-firewall';
+import { featureFlagsDocument } from '../../../lib/constructs/feature-flags';
+import type { PaymentFunction } from '../../../lib/constructs/payment-function';
+import { PUBLIC_ROUTES, type PublicRouteName } from '../../../lib/stacks/application-stack';
+import type { SynthesizedStage } from '../support/synth-stage';
+import {
+  inTemplate,
+  logicalIdOf,
+  onlyResource,
+  resourcesOf,
+  type Statement,
+  statementsOfRole,
+} from '../support/template';
+
+const GO_LIVE_STORE = {
+  name: 'Temba',
+  tagline: 'Your Premier Event Ticketing Platform',
+  phone: '+226 74 75 08 15',
+  postal_address: 'Secteur 23, Zone 1, Section KC, Parcelle 09-10, Ouagadougou, Burkina Faso',
+  website_url: 'https://temba.app',
+  logo_url: 'https://temba.app/logo.svg',
+};
+
+/** Statements keyed by Sid (X-Ray's, added by CDK for active tracing, has none), actions sorted. */
+const normalise = (stack: Stack, statements: readonly Statement[]) =>
+  Object.fromEntries(
+    statements.map((statement) => {
+      const actions = [statement.Action].flat().sort();
+      const key =
+        statement.Sid ?? (actions.every((action) => action.startsWith('xray:')) ? 'XRay' : 'unnamed');
+      return [
+        key,
+        {
+          Effect: statement.Effect,
+          Action: actions,
+          Resource: inTemplate(stack, statement.Resource),
+          ...(statement.Condition ? { Condition: statement.Condition } : {}),
+        },
+      ];
+    }),
+  );
+
+/** Assertions on one stage's application stack. */
+export const applicationStackSuite = (stage: StageName, get: () => SynthesizedStage): void => {
+  const config = () => get().config;
+  const fn = (route: PublicRouteName): PaymentFunction => get().stacks.application.functions[route];
+  const functionResource = (route: PublicRouteName) =>
+    onlyResource(
+      get().application,
+      'AWS::Lambda::Function',
+      (p) => p.FunctionName === fn(route).functionName,
+    );
+
+  describe('functions', () => {
+    it.each(PUBLIC_ROUTES)(
+      '%s runs on Node.js 24, arm64, with its configured memory, timeout, tracing and own log group',
+      (route) => {
+        const settings = {
+          createPayment: config().functions.createPayment,
+          getPayment: config().functions.paymentStatus,
+          paydunyaWebhook: config().functions.webhook,
+        }[route];
+        const resource = functionResource(route);
+        expect(resource.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: settings.memoryMb,
+          Timeout: settings.timeoutSeconds,
+          TracingConfig: { Mode: 'Active' },
+          Handler: 'index.handler',
+          LoggingConfig: { LogGroup: { Ref: logicalIdOf(fn(route).logGroup) } },
+        });
+        const logGroup = resourcesOf(get().application, 'AWS::Logs::LogGroup')[
+          logicalIdOf(fn(route).logGroup)
+        ];
+        expect(logGroup?.Properties.RetentionInDays).toBe(config().logRetentionDays);
+        expect(logGroup?.DeletionPolicy).toBe(stage === 'dev' ? 'Delete' : 'Retain');
+      },
+    );
+
+    it('create-payment gets exactly the settings it reads, from the stage config', () => {
+      const variables = functionResource('createPayment').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      const app = get().stacks.application;
+      const data = get().stacks.data;
+      expect(variables.Variables).toEqual({
+        [ENV.stage]: stage,
+        [ENV.tableName]: inTemplate(app, data.table.tableName),
+        [ENV.paydunyaMode]: stage === 'prod' ? 'live' : 'test',
+        [ENV.paydunyaSecretArn]: inTemplate(app, data.paydunyaSecret.secretArn),
+        [ENV.signingSecretArn]: inTemplate(app, data.signingSecret.secretArn),
+        [ENV.piiKeyArn]: inTemplate(app, data.piiKey.keyArn),
+        [ENV.publicBaseUrl]: inTemplate(app, config().urls.publicBaseUrl ?? app.api.publicBaseUrl),
+        [ENV.returnUrl]: config().urls.returnUrl,
+        [ENV.cancelUrl]: config().urls.cancelUrl,
+        [ENV.storeJson]: JSON.stringify(config().paydunya.store),
+        [ENV.criticalTopicArn]: { Ref: logicalIdOf(app.alerts.critical) },
+        [ENV.warningTopicArn]: { Ref: logicalIdOf(app.alerts.warning) },
+        [ENV.appConfigApplication]: { Ref: logicalIdOf(app.flags.application) },
+        [ENV.appConfigEnvironment]: { Ref: logicalIdOf(app.flags.environment) },
+        [ENV.appConfigProfile]: inTemplate(app, app.flags.profileId),
+        [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
+        [ENV.customerAttemptMax]: String(config().limits.customerAttempts.max),
+        [ENV.customerAttemptWindowSeconds]: String(config().limits.customerAttempts.windowSeconds),
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    });
+
+    it('payment-status gets only the table and telemetry settings', () => {
+      const variables = functionResource('getPayment').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(Object.keys(variables.Variables).sort()).toEqual(
+        [
+          ENV.stage,
+          ENV.tableName,
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_LOG_LEVEL',
+          'NODE_OPTIONS',
+        ].sort(),
+      );
+    });
+
+    it('webhook gets the table, secrets, topics and PayDunya settings, but no flags, PII key or checkout URLs', () => {
+      const variables = functionResource('paydunyaWebhook').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(Object.keys(variables.Variables).sort()).toEqual(
+        [
+          ENV.stage,
+          ENV.tableName,
+          ENV.paydunyaMode,
+          ENV.paydunyaSecretArn,
+          ENV.signingSecretArn,
+          ENV.publicBaseUrl,
+          ENV.criticalTopicArn,
+          ENV.warningTopicArn,
+          ENV.paydunyaTimeoutMs,
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_LOG_LEVEL',
+          'NODE_OPTIONS',
+        ].sort(),
+      );
+    });
+
+    it(
+      stage === 'prod'
+        ? "passes the go-live plan's store block to PayDunya, as JSON the code's schema accepts"
+        : 'passes a store block the code schema accepts',
+      () => {
+        const variables = functionResource('createPayment').Properties.Environment as {
+          Variables: Record<string, string>;
+        };
+        const store = storeInfoSchema.parse(JSON.parse(variables.Variables[ENV.storeJson] ?? ''));
+        if (stage === 'prod') expect(store).toEqual(GO_LIVE_STORE);
+      },
+    );
+  });
+
+  describe('aliases and CodeDeploy', () => {
+    const expectedConfig = {
+      dev: 'CodeDeployDefault.LambdaAllAtOnce',
+      staging: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
+      prod: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+    }[stage];
+
+    it.each(PUBLIC_ROUTES)(
+      '%s is published as alias "live", which CodeDeploy moves on every new version',
+      (route) => {
+        const alias = onlyResource(
+          get().application,
+          'AWS::Lambda::Alias',
+          (p) => JSON.stringify(p.FunctionName) === JSON.stringify({ Ref: logicalIdOf(fn(route).fn) }),
+        );
+        expect(alias.Properties.Name).toBe('live');
+        expect(alias.UpdatePolicy).toEqual({
+          CodeDeployLambdaAliasUpdate: {
+            ApplicationName: {
+              Ref: onlyResource(get().application, 'AWS::CodeDeploy::Application').logicalId,
+            },
+            DeploymentGroupName: { Ref: logicalIdOf(fn(route).deploymentGroup) },
+          },
+        });
+      },
+    );
+
+    it.each(PUBLIC_ROUTES)(
+      `%s rolls out with ${expectedConfig} and rolls back on its error alarm and the success-rate critical alarm`,
+      (route) => {
+        const group = onlyResource(get().application, 'AWS::CodeDeploy::DeploymentGroup', (p) =>
+          JSON.stringify(p).includes(logicalIdOf(fn(route).errorsAlarm)),
+        );
+        expect(group.Properties).toMatchObject({
+          DeploymentConfigName: expectedConfig,
+          AlarmConfiguration: {
+            Enabled: true,
+            Alarms: [
+              { Name: { Ref: logicalIdOf(fn(route).errorsAlarm) } },
+              { Name: { Ref: logicalIdOf(get().stacks.application.monitoring.successRateCritical) } },
+            ],
+          },
+          AutoRollbackConfiguration: {
+            Enabled: true,
+            Events: expect.arrayContaining(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM']),
+          },
+        });
+      },
+    );
+  });
+
+  describe('REST API', () => {
+    it('is regional, with JSON access logs, execution logging without bodies, X-Ray and stage throttling', () => {
+      get().application.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+        DisableExecuteApiEndpoint: config().api.customDomain !== undefined,
+      });
+      const apiStage = onlyResource(get().application, 'AWS::ApiGateway::Stage');
+      expect(apiStage.Properties).toMatchObject({
+        TracingEnabled: true,
+        MethodSettings: [
+          {
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            LoggingLevel: 'INFO',
+            DataTraceEnabled: false,
+            MetricsEnabled: true,
+            ThrottlingRateLimit: config().api.throttling.rateLimit,
+            ThrottlingBurstLimit: config().api.throttling.burstLimit,
+          },
+        ],
+      });
+      expect(JSON.stringify(apiStage.Properties.AccessLogSetting)).toMatch(/"Ref":"ApiAccessLogs/);
+      const format = JSON.parse(
+        String((apiStage.Properties.AccessLogSetting as { Format: string }).Format),
+      ) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    });
+
+    it.each(PUBLIC_ROUTES)(
+      '%s is routed to the function alias (never $LATEST), with request validation',
+      (route) => {
+        const { method, path } = ROUTES[route];
+        const methods = Object.values(resourcesOf(get().application, 'AWS::ApiGateway::Method')).filter(
+          (resource) => resource.Properties.HttpMethod === method,
+        );
+        const aliasRef = { Ref: logicalIdOf(fn(route).alias) };
+        const routed = methods.filter((resource) =>
+          JSON.stringify(resource.Properties.Integration).includes(JSON.stringify(aliasRef)),
+        );
+        expect(routed).toHaveLength(1);
+        expect(routed[0]?.Properties).toMatchObject({
+          Integration: { Type: 'AWS_PROXY' },
+          RequestValidatorId: { Ref: expect.stringMatching(/^ApiValidator/) },
+        });
+        const resource = get().stacks.application.api.api.root.resourceForPath(path);
+        expect(routed[0]?.Properties.ResourceId).toEqual({ Ref: logicalIdOf(resource) });
+        get().application.hasResourceProperties('AWS::Lambda::Permission', {
+          FunctionName: aliasRef,
+          Principal: 'apigateway.amazonaws.com',
+        });
+      },
+    );
+
+    it('validates body and parameters: JSON object body on POST /payments, orderId required on GET', () => {
+      get().application.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+        ValidateRequestParameters: true,
+      });
+      get().application.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'GET',
+        RequestParameters: { 'method.request.path.orderId': true },
+      });
+      get().application.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        RequestModels: { 'application/json': Match.anyValue() },
+      });
+    });
+
+    it('answers CORS preflights for the configured origins on /payments only, never on the webhook', () => {
+      const preflights = Object.values(resourcesOf(get().application, 'AWS::ApiGateway::Method')).filter(
+        (resource) => resource.Properties.HttpMethod === 'OPTIONS',
+      );
+      expect(preflights).toHaveLength(2);
+      const webhookResource = get().stacks.application.api.api.root.resourceForPath(
+        ROUTES.paydunyaWebhook.path,
+      );
+      for (const preflight of preflights) {
+        expect(preflight.Properties.ResourceId).not.toEqual({ Ref: logicalIdOf(webhookResource) });
+        const text = JSON.stringify(preflight.Properties);
+        for (const origin of config().api.corsOrigins) expect(text).toContain(origin);
+      }
+    });
+
+    if (stage === 'dev') {
+      it('has no custom domain: the webhook callback URL is built from the execute-api URL', () => {
+        get().application.resourceCountIs('AWS::ApiGateway::DomainName', 0);
+        expect(
+          JSON.stringify(inTemplate(get().stacks.application, get().stacks.application.api.publicBaseUrl)),
+        ).toContain('execute-api');
+      });
+    } else {
+      it('serves its custom domain with TLS 1.2, regional, mapped to the stage', () => {
+        get().application.hasResourceProperties('AWS::ApiGateway::DomainName', {
+          DomainName: config().api.customDomain?.domainName,
+          SecurityPolicy: 'TLS_1_2',
+          EndpointConfiguration: { Types: ['REGIONAL'] },
+        });
+        get().application.resourceCountIs('AWS::ApiGateway::BasePathMapping', 1);
+        expect(config().urls.publicBaseUrl).toBe(`https://${config().api.customDomain?.domainName}`);
+      });
+    }
+  });
+
+  describe('WAF', () => {
+    const webAcl = () => onlyResource(get().application, 'AWS::WAFv2::WebACL');
+    const rule = (name: string) =>
+      (
+        webAcl().Properties.Rules as { Name: string; Priority: number; Statement: Record<string, unknown> }[]
+      ).find((candidate) => candidate.Name === name);
+
+    it('protects the API stage (regional web ACL associated with the stage ARN)', () => {
+      expect(webAcl().Properties).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+      get().application.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        ResourceArn: inTemplate(
+          get().stacks.application,
+          get().stacks.application.api.api.deploymentStage.stageArn,
+        ),
+        WebACLArn: { 'Fn::GetAtt': [webAcl().logicalId, 'Arn'] },
+      });
+    });
+
+    it('runs the AWS managed rule groups: common, known bad inputs, IP reputation', () => {
+      const groups = (
+        webAcl().Properties.Rules as { Statement: { ManagedRuleGroupStatement?: { Name: string } } }[]
+      )
+        .map((candidate) => candidate.Statement.ManagedRuleGroupStatement?.Name)
+        .filter((name) => name !== undefined)
+        .sort();
+      expect(groups).toEqual([
+        'AWSManagedRulesAmazonIpReputationList',
+        'AWSManagedRulesCommonRuleSet',
+        'AWSManagedRulesKnownBadInputsRuleSet',
+      ]);
+    });
+
+    it('limits POST /payments per IP to the configured rate (WAF floor: 10 per window)', () => {
+      const { limit, windowSeconds } = config().waf.paymentsRateLimit;
+      expect(limit).toBeGreaterThanOrEqual(10);
+      if (stage === 'prod') expect({ limit, windowSeconds }).toEqual({ limit: 10, windowSeconds: 600 });
+      const statement = rule(WAF_RULES.paymentsRate)?.Statement.RateBasedStatement as Record<string, unknown>;
+      expect(statement).toMatchObject({
+        AggregateKeyType: 'IP',
+        Limit: limit,
+        EvaluationWindowSec: windowSeconds,
+      });
+      const scope = JSON.stringify(statement.ScopeDownStatement);
+      expect(scope).toContain('"SearchString":"POST"');
+      expect(scope).toContain('"RegexString":"/payments/?$"');
+      expect(rule(WAF_RULES.paymentsRate)).toMatchObject({ Action: { Block: {} } });
+    });
+
+    it('limits every route per IP to the configured global rate', () => {
+      expect(rule(WAF_RULES.globalRate)?.Statement.RateBasedStatement).toEqual({
+        AggregateKeyType: 'IP',
+        Limit: config().waf.globalRateLimit.limit,
+        EvaluationWindowSec: config().waf.globalRateLimit.windowSeconds,
+      });
+    });
+
+    it(`blocks bodies over LIMITS.maxBodyBytes (${LIMITS.maxBodyBytes}), inspecting up to 64 KB`, () => {
+      expect(rule(WAF_RULES.bodySize)?.Statement.SizeConstraintStatement).toMatchObject({
+        ComparisonOperator: 'GT',
+        Size: LIMITS.maxBodyBytes,
+        FieldToMatch: { Body: { OversizeHandling: 'MATCH' } },
+      });
+      expect(webAcl().Properties.AssociationConfig).toEqual({
+        RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_64' } },
+      });
+    });
+
+    it('has no webhook allowlist rule while the stage lists no PayDunya addresses', () => {
+      const { ipv4, ipv6 } = config().waf.webhookAllowlist;
+      expect(ipv4.length + ipv6.length).toBe(0);
+      expect(rule(WAF_RULES.webhookAllowlist)).toBeUndefined();
+      get().application.resourceCountIs('AWS::WAFv2::IPSet', 0);
+    });
+
+    it('logs to CloudWatch Logs with Authorization, Cookie and the query string redacted', () => {
+      const logGroup = onlyResource(get().application, 'AWS::Logs::LogGroup', (p) =>
+        JSON.stringify(p.LogGroupName ?? '').includes(`aws-waf-logs-temba-payments-${stage}-`),
+      );
+      expect(logGroup.Properties.RetentionInDays).toBe(config().logRetentionDays);
+      get().application.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+        ResourceArn: { 'Fn::GetAtt': [webAcl().logicalId, 'Arn'] },
+        RedactedFields: [
+          { SingleHeader: { Name: 'authorization' } },
+          { SingleHeader: { Name: 'cookie' } },
+          { QueryString: {} },
+        ],
+      });
+    });
+  });
+
+  describe('alarms', () => {
+    const alarm = (name: string) =>
+      onlyResource(
+        get().application,
+        'AWS::CloudWatch::Alarm',
+        (p) => p.AlarmName === `temba-payments-${stage}-${name}`,
+      );
+    const topicRef = (severity: 'critical' | 'warning') => ({
+      Ref: logicalIdOf(get().stacks.application.alerts[severity]),
+    });
+    const t = () => config().alarms;
+
+    it.each([
+      {
+        name: 'success-rate-critical',
+        severity: 'critical',
+        operator: 'LessThanThreshold',
+        threshold: () => t().successRate.criticalBelowPercent,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'success-rate-warning',
+        severity: 'warning',
+        operator: 'LessThanThreshold',
+        threshold: () => t().successRate.warningBelowPercent,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'webhook-failure-rate',
+        severity: 'critical',
+        operator: 'GreaterThanThreshold',
+        threshold: () => t().webhookFailureRate.abovePercent,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'webhook-forged',
+        severity: 'critical',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'fraud-suspected',
+        severity: 'critical',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'api-5xx-rate',
+        severity: 'critical',
+        operator: 'GreaterThanThreshold',
+        threshold: () => t().api5xxRate.abovePercent,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'api-p99-latency',
+        severity: 'warning',
+        operator: 'GreaterThanThreshold',
+        threshold: () => t().apiP99LatencyMs.threshold,
+        missing: 'ignore',
+      },
+      {
+        name: 'dynamodb-throttles',
+        severity: 'warning',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => t().dynamoThrottles.threshold,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'webhook-unsigned',
+        severity: 'warning',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'state-conflict',
+        severity: 'warning',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'circuit-open',
+        severity: 'warning',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+      {
+        name: 'reconcile-discrepancy',
+        severity: 'warning',
+        operator: 'GreaterThanOrEqualToThreshold',
+        threshold: () => 1,
+        missing: 'notBreaching',
+      },
+    ] as const)('$name notifies the $severity topic on $operator, missing data $missing', (row) => {
+      expect(alarm(row.name).Properties).toMatchObject({
+        ComparisonOperator: row.operator,
+        Threshold: row.threshold(),
+        TreatMissingData: row.missing,
+        AlarmActions: [topicRef(row.severity)],
+        OKActions: [topicRef(row.severity)],
+      });
+    });
+
+    it('go-live thresholds: success rate warns under 95 % and is critical under 90 %, webhooks over 5 %', () => {
+      expect(alarm('success-rate-warning').Properties.Threshold).toBe(95);
+      expect(alarm('success-rate-critical').Properties.Threshold).toBe(90);
+      expect(alarm('webhook-failure-rate').Properties.Threshold).toBe(5);
+    });
+
+    it('computes the success rate from the metric names and dimension the Lambda code emits', () => {
+      const metrics = alarm('success-rate-critical').Properties.Metrics as {
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } };
+      }[];
+      const stats = metrics.flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric] : []));
+      expect(stats.map((metric) => metric.MetricName).sort()).toEqual(
+        [METRICS.paymentCompleted, METRICS.paymentFailed, METRICS.paymentInitiationFailed].sort(),
+      );
+      for (const metric of stats) {
+        expect(metric.Namespace).toBe(METRIC_NAMESPACE);
+        expect(metric.Dimensions).toEqual([{ Name: 'service', Value: SERVICE_NAME }]);
+      }
+    });
+
+    it('watches the security events by their shared metric names', () => {
+      expect(alarm('webhook-forged').Properties).toMatchObject({
+        MetricName: METRICS.webhookRejected,
+        Namespace: METRIC_NAMESPACE,
+      });
+      expect(alarm('fraud-suspected').Properties).toMatchObject({
+        MetricName: METRICS.fraudSuspected,
+        Namespace: METRIC_NAMESPACE,
+      });
+    });
+
+    it.each(PUBLIC_ROUTES)(
+      '%s has error and throttle alarms on its alias that notify the warning topic and ignore idle periods',
+      (route) => {
+        for (const [name, metric, threshold] of [
+          ['errors', 'Errors', t().lambdaErrors.threshold],
+          ['throttles', 'Throttles', t().lambdaThrottles.threshold],
+        ] as const) {
+          const found = onlyResource(
+            get().application,
+            'AWS::CloudWatch::Alarm',
+            (p) => p.AlarmName === `${fn(route).functionName}-${name}`,
+          );
+          expect(found.Properties).toMatchObject({
+            MetricName: metric,
+            Namespace: 'AWS/Lambda',
+            Threshold: threshold,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            TreatMissingData: 'notBreaching',
+            AlarmActions: [topicRef('warning')],
+            Dimensions: expect.arrayContaining([
+              { Name: 'Resource', Value: expect.anything() },
+              { Name: 'FunctionName', Value: { Ref: logicalIdOf(fn(route).fn) } },
+            ]),
+          });
+        }
+      },
+    );
+
+    it('has a dashboard charting volume, success rate, value, latency, webhooks and errors', () => {
+      const dashboard = onlyResource(get().application, 'AWS::CloudWatch::Dashboard');
+      expect(dashboard.Properties.DashboardName).toBe(`temba-payments-${stage}`);
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+      for (const title of [
+        'Payment volume',
+        'Success rate',
+        'Payment value',
+        'Latency',
+        'Webhook deliveries',
+        'Errors',
+      ]) {
+        expect(body).toContain(title);
+      }
+      for (const name of [METRICS.paymentCreated, METRICS.paymentAmount, METRICS.webhookReceived])
+        expect(body).toContain(name);
+    });
+  });
+
+  describe('alert topics', () => {
+    it('are KMS-encrypted with the alerts key and refuse publishing without TLS', () => {
+      const alerts = get().stacks.application.alerts;
+      for (const topic of [alerts.critical, alerts.warning]) {
+        get().application.hasResourceProperties('AWS::SNS::Topic', {
+          TopicName: `temba-payments-${stage}-${topic === alerts.critical ? 'critical' : 'warning'}`,
+          KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(alerts.key), 'Arn'] },
+        });
+        get().application.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          Topics: [{ Ref: logicalIdOf(topic) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('subscribe the configured e-mail addresses and phones', () => {
+      const subscriptions = Object.values(resourcesOf(get().application, 'AWS::SNS::Subscription')).map(
+        (subscription) => ({
+          protocol: subscription.Properties.Protocol,
+          endpoint: subscription.Properties.Endpoint,
+          topic: subscription.Properties.TopicArn,
+        }),
+      );
+      const expected = (['critical', 'warning'] as const).flatMap((severity) => [
+        ...config().alerts[severity].emails.map((endpoint) => ({
+          protocol: 'email',
+          endpoint,
+          topic: { Ref: logicalIdOf(get().stacks.application.alerts[severity]) },
+        })),
+        ...config().alerts[severity].sms.map((endpoint) => ({
+          protocol: 'sms',
+          endpoint,
+          topic: { Ref: logicalIdOf(get().stacks.application.alerts[severity]) },
+        })),
+      ]);
+      expect(subscriptions).toEqual(expect.arrayContaining(expected));
+      expect(subscriptions).toHaveLength(expected.length);
+    });
+  });
+
+  describe('AppConfig feature flags', () => {
+    it('is a feature flags profile (AWS.AppConfig.FeatureFlags) in one environment named after the stage', () => {
+      get().application.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+        Type: 'AWS.AppConfig.FeatureFlags',
+        LocationUri: 'hosted',
+      });
+      get().application.hasResourceProperties('AWS::AppConfig::Environment', { Name: stage });
+    });
+
+    it('is watched by every critical alarm: a flags rollout stops and rolls back when one fires', () => {
+      const environment = onlyResource(get().application, 'AWS::AppConfig::Environment');
+      const monitored = (
+        environment.Properties.Monitors as { AlarmArn: unknown; AlarmRoleArn: unknown }[]
+      ).map((monitor) => monitor.AlarmArn);
+      const critical = get().stacks.application.monitoring.criticalAlarms.map((alarm) => ({
+        'Fn::GetAtt': [logicalIdOf(alarm), 'Arn'],
+      }));
+      expect(critical).toHaveLength(5);
+      expect(monitored).toEqual(critical);
+    });
+
+    it("deploys the stage's flags (defaults + overrides) in the FeatureFlags document format", () => {
+      const version = onlyResource(get().application, 'AWS::AppConfig::HostedConfigurationVersion');
+      expect(version.Properties.ContentType).toBe('application/json');
+      const document = JSON.parse(String(version.Properties.Content)) as ReturnType<
+        typeof featureFlagsDocument
+      >;
+      expect(document).toEqual(featureFlagsDocument(stageFlags(config())));
+      expect(document.version).toBe('1');
+      expect(Object.keys(document.flags)).toEqual([
+        'payments_enabled',
+        'live_payments',
+        'manual_review',
+        'daily_limit',
+      ]);
+      // What AppConfig serves back is { flag: { enabled, ...attributes } }: the shape the code parses.
+      const served = flagsSchema.parse(document.values);
+      expect(served.manual_review.threshold_xof).toBe(100_000);
+      expect(served.live_payments.enabled).toBe(stage === 'prod');
+      expect(document.flags.daily_limit?.attributes).toEqual({
+        max_xof: { constraints: { type: 'number', required: true, minimum: 1 } },
+        max_count: { constraints: { type: 'number', required: true, minimum: 1 } },
+      });
+    });
+
+    it(`rolls out with the stage's strategy`, () => {
+      get().application.hasResourceProperties('AWS::AppConfig::Deployment', {
+        DeploymentStrategyId: {
+          dev: 'AppConfig.AllAtOnce',
+          staging: 'AppConfig.Linear50PercentEvery30Seconds',
+          prod: 'AppConfig.Canary10Percent20Minutes',
+        }[stage],
+      });
+    });
+  });
+
+  describe('IAM: each function gets exactly the actions it uses on exactly its resources', () => {
+    const statementsOf = (route: PublicRouteName) =>
+      normalise(get().stacks.application, statementsOfRole(get().application, logicalIdOf(fn(route).role)));
+    const app = () => get().stacks.application;
+    const data = () => get().stacks.data;
+    const allow = (Action: string[], Resource: unknown, Condition?: unknown) => ({
+      Effect: 'Allow',
+      Action: [...Action].sort(),
+      Resource: inTemplate(app(), Resource),
+      ...(Condition ? { Condition } : {}),
+    });
+    const region = STAGE_CONFIGS[stage].env.region;
+    const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } };
+    const viaSns = { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } };
+    const base = (route: PublicRouteName) => ({
+      WriteOwnLogs: allow(['logs:CreateLogStream', 'logs:PutLogEvents'], fn(route).logGroup.logGroupArn),
+      XRay: { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+    });
+    const secretsAndAlerts = () => ({
+      ReadPaydunyaSecretArn: allow(['secretsmanager:GetSecretValue'], data().paydunyaSecret.secretArn),
+      ReadSigningSecretArn: allow(['secretsmanager:GetSecretValue'], data().signingSecret.secretArn),
+      PublishAlerts: allow(['sns:Publish'], [app().alerts.critical.topicArn, app().alerts.warning.topicArn]),
+      AlertsKey: allow(['kms:Decrypt', 'kms:GenerateDataKey'], app().alerts.key.keyArn, viaSns),
+    });
+
+    it('create-payment: orders, idempotency and audit (transactions), PII key, both secrets, alerts, its flags', () => {
+      expect(statementsOf('createPayment')).toEqual({
+        ...base('createPayment'),
+        Table: allow(
+          [
+            'dynamodb:ConditionCheckItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
+          data().table.tableArn,
+        ),
+        TableKey: allow(
+          ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          data().tableKey.keyArn,
+          viaDynamo,
+        ),
+        EncryptPii: allow(['kms:GenerateDataKey'], data().piiKey.keyArn),
+        ...secretsAndAlerts(),
+        ReadFlags: allow(
+          ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
+          app().flags.configurationArn,
+        ),
+      });
+    });
+
+    it('payment-status: reads the table only (no writes, no secrets, no PII key)', () => {
+      expect(statementsOf('getPayment')).toEqual({
+        ...base('getPayment'),
+        Table: allow(['dynamodb:GetItem', 'dynamodb:Query'], data().table.tableArn),
+        TableKey: allow(['kms:Decrypt'], data().tableKey.keyArn, viaDynamo),
+      });
+    });
+
+    it('webhook: reads orders (and the byToken index), updates them with their audit event, secrets, alerts', () => {
+      expect(statementsOf('paydunyaWebhook')).toEqual({
+        ...base('paydunyaWebhook'),
+        Table: allow(
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          data().table.tableArn,
+        ),
+        TableIndexes: allow(
+          ['dynamodb:Query'],
+          `${data().table.tableArn}/index/${TABLE.indexes.byToken.name}`,
+        ),
+        TableKey: allow(
+          ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          data().tableKey.keyArn,
+          viaDynamo,
+        ),
+        ...secretsAndAlerts(),
+      });
+    });
+  });
+};
