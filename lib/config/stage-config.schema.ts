@@ -40,6 +40,18 @@ const functionSettingsSchema = z.object({
   timeoutSeconds: z.number().int().min(1).max(28),
 });
 
+/** A scheduled function answers no API request: it may use Lambda's whole 15 minutes. */
+const scheduledFunctionSettingsSchema = functionSettingsSchema.extend({
+  timeoutSeconds: z.number().int().min(1).max(900),
+});
+
+/** One field of a fixed daily UTC time in an EventBridge cron: a plain number, no wildcard, list or range. */
+const cronNumber = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,2}$/, 'must be a number, e.g. "30"')
+    .refine((value) => Number(value) <= max, `must be between 0 and ${max}`);
+
 /** How a new function version replaces the old one behind the `live` alias (CodeDeploy). */
 export const lambdaRolloutSchema = z.enum(['all-at-once', 'linear', 'canary']);
 export type LambdaRollout = z.infer<typeof lambdaRolloutSchema>;
@@ -139,6 +151,17 @@ export const stageConfigSchema = z
       createPayment: functionSettingsSchema,
       paymentStatus: functionSettingsSchema,
       webhook: functionSettingsSchema,
+      /** Scheduled: reconcile runs and the daily report. */
+      reconcile: scheduledFunctionSettingsSchema,
+      /** The IAM-authorised operator routes (reports, review decisions). */
+      admin: functionSettingsSchema,
+    }),
+    /** When the scheduled work runs; THRESHOLDS holds the shared defaults, a stage may override them. */
+    schedules: z.object({
+      /** Reconcile every this many minutes; its heartbeat alarm fires after two periods without a run. */
+      reconcileEveryMinutes: z.number().int().min(1).max(60),
+      /** The daily report, once a day at this UTC time, for the day before. */
+      dailyReport: z.object({ minute: cronNumber(59), hour: cronNumber(23) }),
     }),
     rollout: z.object({ lambda: lambdaRolloutSchema, flags: flagsRolloutSchema }),
     backup: z.object({
@@ -214,7 +237,7 @@ export const stageConfigSchema = z
       issue(['alarms', 'successRate'], 'the critical threshold must be below the warning threshold');
     }
 
-    for (const name of ['createPayment', 'webhook'] as const) {
+    for (const name of ['createPayment', 'webhook', 'reconcile'] as const) {
       const budgetMs = config.functions[name].timeoutSeconds * 1000;
       if (budgetMs < config.paydunya.timeoutMs + 2_000) {
         issue(
@@ -222,6 +245,13 @@ export const stageConfigSchema = z
           'must leave at least 2 s beyond one PayDunya call timeout',
         );
       }
+    }
+    const reconcileEvery = config.schedules.reconcileEveryMinutes;
+    if (config.functions.reconcile.timeoutSeconds >= reconcileEvery * 60) {
+      issue(
+        ['functions', 'reconcile', 'timeoutSeconds'],
+        `must end before the next scheduled run (every ${reconcileEvery} minutes), so runs never overlap`,
+      );
     }
   });
 

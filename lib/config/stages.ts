@@ -37,6 +37,15 @@ const FUNCTIONS = {
   createPayment: { memoryMb: 512, timeoutSeconds: 20 },
   paymentStatus: { memoryMb: 256, timeoutSeconds: 5 },
   webhook: { memoryMb: 512, timeoutSeconds: 20 },
+  // A run confirms pending orders 5 at a time (8 s per PayDunya call at worst); it must end before the next one.
+  reconcile: { memoryMb: 512, timeoutSeconds: 300 },
+  admin: { memoryMb: 256, timeoutSeconds: 10 },
+};
+
+/** Reconcile and daily report times: the shared THRESHOLDS, which a stage may override here. */
+const SCHEDULES = {
+  reconcileEveryMinutes: THRESHOLDS.reconcile.scheduleMinutes,
+  dailyReport: THRESHOLDS.dailyReportCron,
 };
 
 export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
@@ -65,6 +74,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     limits: { customerAttempts: THRESHOLDS.customerAttempts },
     flags: {},
     functions: FUNCTIONS,
+    schedules: SCHEDULES,
     rollout: { lambda: 'all-at-once', flags: 'all-at-once' },
     backup: { dailyRetentionDays: 35 },
   },
@@ -100,6 +110,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     limits: { customerAttempts: { max: 200, windowSeconds: THRESHOLDS.customerAttempts.windowSeconds } },
     flags: { daily_limit: { enabled: true, max_xof: 50_000_000, max_count: 5_000 } },
     functions: FUNCTIONS,
+    schedules: SCHEDULES,
     rollout: { lambda: 'linear', flags: 'linear' },
     backup: { dailyRetentionDays: 35 },
   },
@@ -148,6 +159,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       daily_limit: { enabled: true, max_xof: 5_000_000, max_count: 500 },
     },
     functions: FUNCTIONS,
+    schedules: SCHEDULES,
     rollout: { lambda: 'canary', flags: 'canary' },
     backup: { dailyRetentionDays: 35, monthlyRetentionDays: 365, vaultLockMinRetentionDays: 35 },
   },

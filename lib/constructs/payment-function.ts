@@ -8,7 +8,7 @@ import {
   LambdaDeploymentGroup,
 } from 'aws-cdk-lib/aws-codedeploy';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, type Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -318,12 +318,20 @@ export class PaymentFunction extends Construct {
     return this;
   }
 
-  /** Invokes the `live` alias on a schedule (reconcile, daily report); returns the rule. */
-  runsOnSchedule(id: string, schedule: Schedule, description: string): Rule {
+  /**
+   * Invokes the `live` alias on a schedule (reconcile, daily report) with `input` as the event (without one,
+   * the handler receives EventBridge's "Scheduled Event"); returns the rule.
+   */
+  runsOnSchedule(id: string, schedule: Schedule, description: string, input?: object): Rule {
     return new Rule(this, id, {
       schedule,
       description,
-      targets: [new LambdaFunctionTarget(this.alias, { retryAttempts: 2 })],
+      targets: [
+        new LambdaFunctionTarget(this.alias, {
+          retryAttempts: 2,
+          ...(input ? { event: RuleTargetInput.fromObject(input) } : {}),
+        }),
+      ],
     });
   }
 }

@@ -56,8 +56,9 @@ export const serviceMetric = (name: MetricName, period: Duration, statistic: str
  *
  * Critical (pages the on-call, and is an AppConfig monitor): payment success rate under 90 %, webhook failure
  * rate over 5 %, any forged webhook, any suspected fraud, API 5xx rate. Warning: success rate under 95 %, p99
- * latency, DynamoDB throttles, unsigned webhooks, state conflicts, open circuit, reconcile discrepancies; the
- * functions' own alarms (errors, throttles per alias) are made by PaymentFunction.
+ * latency, DynamoDB throttles, unsigned webhooks, state conflicts, open circuit; the functions' own alarms
+ * (errors, throttles per alias) are made by PaymentFunction, reconcile's (heartbeat, discrepancies, order errors)
+ * by ReconcileOperations, which keeps them off the AppConfig monitors.
  */
 export class PaymentsMonitoring extends Construct {
   /** Every alarm that notifies the critical topic. */
@@ -160,12 +161,6 @@ export class PaymentsMonitoring extends Construct {
       'circuit-open',
       METRICS.circuitOpen,
       'The PayDunya circuit breaker opened: PayDunya is failing',
-    );
-    anyEvent(
-      'warning',
-      'reconcile-discrepancy',
-      METRICS.reconcileDiscrepancy,
-      'Reconcile found an order PayDunya sees differently',
     );
 
     const apiPeriod = Duration.minutes(t.api5xxRate.periodMinutes);

@@ -13,6 +13,7 @@ import { FeatureFlags } from '../constructs/feature-flags';
 import { PaymentFunction } from '../constructs/payment-function';
 import { PaymentsApi, type RouteOptions } from '../constructs/payments-api';
 import { PaymentsMonitoring } from '../constructs/payments-monitoring';
+import { ReconcileOperations } from '../constructs/reconcile-operations';
 import type { PaymentsData } from './data-stack';
 
 export interface ApplicationStackProps extends StackProps {
@@ -28,9 +29,9 @@ const handlerEntry = (fn: string): string =>
   fileURLToPath(new URL(`../../lambdas/${fn}/${fn}.handler.ts`, import.meta.url));
 
 /**
- * The routes this stack serves, with why each has no authorizer (cdk-nag APIG4/COG4 acknowledgements carry
- * these). The operator routes of ROUTES (IAM-authorised) join when their function exists: `addFunction`, then
- * `api.addRoute(ROUTES.adminReport, admin)`, which maps their `auth: 'iam'` to AWS_IAM.
+ * The public routes this stack serves, with why each has no authorizer (cdk-nag APIG4/COG4 acknowledgements
+ * carry these). The operator routes (OPERATOR_ROUTES) are IAM-authorised: `api.addRoute` maps their
+ * `auth: 'iam'` to AWS_IAM.
  */
 export const PUBLIC_ROUTES = [
   'createPayment',
@@ -38,6 +39,14 @@ export const PUBLIC_ROUTES = [
   'paydunyaWebhook',
 ] as const satisfies readonly RouteName[];
 export type PublicRouteName = (typeof PUBLIC_ROUTES)[number];
+
+/** Operator routes, served by the admin function: SigV4-signed by IAM principals, never called by browsers. */
+export const OPERATOR_ROUTES = ['adminReport', 'adminReview'] as const satisfies readonly RouteName[];
+export type OperatorRouteName = (typeof OPERATOR_ROUTES)[number];
+const OPERATOR_ROUTE_OPTIONS: Record<OperatorRouteName, RouteOptions> = {
+  adminReport: {},
+  adminReview: { jsonObjectBody: true },
+};
 
 const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
   createPayment: {
@@ -68,6 +77,11 @@ const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
 export class ApplicationStack extends Stack {
   readonly api: PaymentsApi;
   readonly functions: Readonly<Record<PublicRouteName, PaymentFunction>>;
+  /** Scheduled: reconcile runs and the daily report. */
+  readonly reconcile: PaymentFunction;
+  /** The operator routes (reports, review decisions). */
+  readonly admin: PaymentFunction;
+  readonly reconcileOperations: ReconcileOperations;
   readonly alerts: AlertTopics;
   readonly monitoring: PaymentsMonitoring;
   readonly flags: FeatureFlags;
@@ -122,13 +136,12 @@ export class ApplicationStack extends Stack {
       .setsEnv(ENV.cancelUrl, config.urls.cancelUrl)
       .setsEnv(ENV.storeJson, JSON.stringify(config.paydunya.store))
       .setsEnv(ENV.customerAttemptMax, String(config.limits.customerAttempts.max))
-      .setsEnv(ENV.customerAttemptWindowSeconds, String(config.limits.customerAttempts.windowSeconds));
+      .setsEnv(ENV.customerAttemptWindowSeconds, String(config.limits.customerAttempts.windowSeconds))
+      .setsEnv(ENV.corsAllowedOrigins, config.api.corsOrigins.join(','));
 
-    const paymentStatus = this.addFunction(ROUTES.getPayment.fn, config.functions.paymentStatus).usesTable(
-      data.table,
-      data.tableKey,
-      ['GetItem', 'Query'],
-    );
+    const paymentStatus = this.addFunction(ROUTES.getPayment.fn, config.functions.paymentStatus)
+      .usesTable(data.table, data.tableKey, ['GetItem', 'Query'])
+      .setsEnv(ENV.corsAllowedOrigins, config.api.corsOrigins.join(','));
 
     // An IPN updates the order and appends its audit event in one transaction (Update + Put).
     const webhook = this.addFunction(ROUTES.paydunyaWebhook.fn, config.functions.webhook)
@@ -145,6 +158,28 @@ export class ApplicationStack extends Stack {
     this.functions = { createPayment, getPayment: paymentStatus, paydunyaWebhook: webhook };
     for (const name of PUBLIC_ROUTES)
       this.api.addRoute(ROUTES[name], this.functions[name], ROUTE_OPTIONS[name]);
+
+    // Reconcile settles orders through the webhook's state machine (order update + audit put + day counters,
+    // limit release) and stores the daily report; it lists stale orders on the byStatus index, never the table.
+    this.reconcile = this.addFunction('reconcile', config.functions.reconcile)
+      .usesTable(data.table, data.tableKey, ['GetItem', 'PutItem', 'UpdateItem'], {
+        queryIndexes: [TABLE.indexes.byStatus.name],
+      })
+      .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
+      .readsSecret(ENV.signingSecretArn, data.signingSecret)
+      .publishesAlerts(this.alerts)
+      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs));
+
+    // Reads reports and orders; a review decision is one audited transition (order update + audit put + day
+    // counters). No secrets, no alerts, no PayDunya.
+    this.admin = this.addFunction(ROUTES.adminReport.fn, config.functions.admin).usesTable(
+      data.table,
+      data.tableKey,
+      ['GetItem', 'PutItem', 'UpdateItem'],
+    );
+    for (const name of OPERATOR_ROUTES)
+      this.api.addRoute(ROUTES[name], this.admin, OPERATOR_ROUTE_OPTIONS[name]);
+    const allFunctions = [...Object.values(this.functions), this.reconcile, this.admin];
 
     this.firewall = new ApiFirewall(this, 'Firewall', {
       stage: config.stage,
@@ -166,7 +201,14 @@ export class ApplicationStack extends Stack {
       api: this.api.api,
       table: data.table,
       tableIndexes: Object.values(TABLE.indexes).map((index) => index.name),
-      functions: Object.values(this.functions),
+      functions: allFunctions,
+    });
+    this.reconcileOperations = new ReconcileOperations(this, 'ReconcileOperations', {
+      stage: config.stage,
+      reconcile: this.reconcile,
+      schedules: config.schedules,
+      topics: this.alerts,
+      dashboard: this.monitoring.dashboard,
     });
 
     this.flags = new FeatureFlags(this, 'Flags', {
@@ -177,7 +219,7 @@ export class ApplicationStack extends Stack {
     });
     createPayment.readsFlags(this.flags);
 
-    for (const fn of Object.values(this.functions)) fn.rollsBackOn(this.monitoring.successRateCritical);
+    for (const fn of allFunctions) fn.rollsBackOn(this.monitoring.successRateCritical);
 
     new CfnOutput(this, 'PublicBaseUrl', { value: publicBaseUrl, description: 'Base of the public API' });
     new CfnOutput(this, 'WebhookUrl', {
@@ -188,9 +230,8 @@ export class ApplicationStack extends Stack {
   }
 
   /**
-   * One more function with the stage's conventions (naming, logs, alarms, rollout, CodeDeploy group). Later
-   * functions (reconcile on a schedule, admin and report routes behind IAM) are added the same way, then
-   * granted what they use and routed with `api.addRoute` or `runsOnSchedule`.
+   * One more function with the stage's conventions (naming, logs, alarms, rollout, CodeDeploy group), then
+   * granted what it uses and routed with `api.addRoute` or `runsOnSchedule`.
    */
   addFunction(name: string, settings: FunctionSettings): PaymentFunction {
     const id = name

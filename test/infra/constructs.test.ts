@@ -37,15 +37,17 @@ const paymentFunction = (stack: Stack) =>
   });
 
 describe('PaymentFunction schedules', () => {
-  it('invoke the live alias, never $LATEST', () => {
+  it('invoke the live alias, never $LATEST, with the given input as the event', () => {
     const stack = bareStack();
     const fn = paymentFunction(stack);
-    fn.runsOnSchedule('Every15Minutes', Schedule.rate(Duration.minutes(15)), 'reconcile stale orders');
+    fn.runsOnSchedule('Every15Minutes', Schedule.rate(Duration.minutes(15)), 'reconcile stale orders', {
+      task: 'reconcile',
+    });
     const template = Template.fromStack(stack);
     const rule = onlyResource(template, 'AWS::Events::Rule');
     expect(rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
     expect(rule.Properties.Targets).toEqual([
-      expect.objectContaining({ Arn: { Ref: logicalIdOf(fn.alias) } }),
+      expect.objectContaining({ Arn: { Ref: logicalIdOf(fn.alias) }, Input: '{"task":"reconcile"}' }),
     ]);
     template.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { Ref: logicalIdOf(fn.alias) },

@@ -3,6 +3,7 @@ import { STAGES } from '../../lib/config';
 import { applicationStackSuite } from './suites/application-stack.suite';
 import { dataStackSuite } from './suites/data-stack.suite';
 import { guardrailsSuite } from './suites/guardrails.suite';
+import { operationsSuite } from './suites/operations.suite';
 import { type SynthesizedStage, synthStage } from './support/synth-stage';
 
 /**
@@ -22,5 +23,6 @@ describe.each(STAGES)('stage %s', (stage) => {
 
   describe('data stack', () => dataStackSuite(stage, get));
   describe('application stack', () => applicationStackSuite(stage, get));
+  describe('operations (reconcile, reports, review)', () => operationsSuite(stage, get));
   describe('guardrails', () => guardrailsSuite(get));
 });

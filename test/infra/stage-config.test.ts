@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
+import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
 import { loadStageConfig, STAGES, StageConfigError, stageFlags } from '../../lib/config';
 import type { StageConfigInput } from '../../lib/config/stage-config.schema';
 import { STAGE_CONFIGS } from '../../lib/config/stages';
@@ -139,6 +140,49 @@ describe('stage config', () => {
     expect(message).toContain(
       'functions.webhook.timeoutSeconds: must leave at least 2 s beyond one PayDunya call',
     );
+  });
+
+  it('schedules reconcile and the daily report from the shared THRESHOLDS in every stage (every 15 min, 00:30 UTC)', () => {
+    for (const stage of STAGES) {
+      expect(loadStageConfig(stage).schedules).toEqual({
+        reconcileEveryMinutes: THRESHOLDS.reconcile.scheduleMinutes,
+        dailyReport: THRESHOLDS.dailyReportCron,
+      });
+    }
+    expect(THRESHOLDS.reconcile.scheduleMinutes).toBe(15);
+    expect(THRESHOLDS.dailyReportCron).toEqual({ minute: '30', hour: '0' });
+  });
+
+  it("limits each customer in prod to the go-live plan's 5 payment attempts per 15 minutes", () => {
+    expect(loadStageConfig('prod').limits.customerAttempts).toEqual({ max: 5, windowSeconds: 900 });
+  });
+
+  it('refuses a reconcile timeout that would overlap its next run or not cover one PayDunya call', () => {
+    const overlapping = withStage('dev', (config) => ({
+      ...config,
+      schedules: { ...config.schedules, reconcileEveryMinutes: 5 },
+    }));
+    expect(loadError('dev', overlapping)).toContain(
+      'functions.reconcile.timeoutSeconds: must end before the next scheduled run (every 5 minutes)',
+    );
+    const tooShort = withStage('dev', (config) => ({
+      ...config,
+      functions: { ...config.functions, reconcile: { memoryMb: 512, timeoutSeconds: 6 } },
+    }));
+    expect(loadError('dev', tooShort)).toContain(
+      'functions.reconcile.timeoutSeconds: must leave at least 2 s beyond one PayDunya call',
+    );
+  });
+
+  it('refuses a daily report time that is not a fixed UTC time of day, and a reconcile period over an hour', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      schedules: { reconcileEveryMinutes: 90, dailyReport: { minute: '*', hour: '24' } },
+    }));
+    const message = loadError('prod', configs);
+    expect(message).toContain('schedules.reconcileEveryMinutes');
+    expect(message).toContain('schedules.dailyReport.minute: must be a number');
+    expect(message).toContain('schedules.dailyReport.hour: must be between 0 and 23');
   });
 
   it('refuses unknown keys, so a typo cannot silently drop a setting', () => {
