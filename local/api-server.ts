@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleAdmin } from '../lambdas/admin/admin.handler';
 import { handleCreatePayment } from '../lambdas/create-payment/create-payment.handler';
 import { handleGetPayment } from '../lambdas/payment-status/payment-status.handler';
 import { ROUTES } from '../lambdas/shared/contract/routes';
 import type { AppContext } from '../lambdas/shared/domain/context';
+import { withCorrelation } from '../lambdas/shared/platform/correlation';
 import { type ApiEvent, type ApiResult, json } from '../lambdas/shared/platform/http';
 import { handleWebhook } from '../lambdas/webhook/webhook.handler';
 
@@ -36,6 +38,8 @@ const ROUTE_TABLE: readonly Route[] = [
   route(ROUTES.createPayment, handleCreatePayment),
   route(ROUTES.getPayment, handleGetPayment),
   route(ROUTES.paydunyaWebhook, handleWebhook),
+  route(ROUTES.adminReport, handleAdmin),
+  route(ROUTES.adminReview, handleAdmin),
 ];
 
 const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
@@ -99,7 +103,8 @@ const toEvent = (
       path: url.pathname,
       resourcePath: matched.resource,
       stage: 'local',
-      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
+      // Admin routes are IAM-authorized on AWS; locally the operator is whoever can reach loopback.
+      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userArn: 'local-operator' },
     },
   } as unknown as ApiEvent;
 };
@@ -182,7 +187,10 @@ export const startApiServer = async (
         );
       }
       try {
-        send(response, await found.r.handler(toEvent(request, url, found.r, found.match, body), ctx));
+        const event = toEvent(request, url, found.r, found.match, body);
+        // As on Lambda: each request logs under its own correlation scope (request id, then order id, token).
+        const requestId = event.requestContext.requestId;
+        send(response, await withCorrelation({ requestId }, () => found.r.handler(event, ctx)));
       } finally {
         options.afterRequest?.();
       }

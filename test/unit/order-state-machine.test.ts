@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canTransition,
+  isSettled,
   isTerminal,
   ORDER_STATUSES,
   type OrderStatus,
@@ -13,14 +14,27 @@ describe('order state machine', () => {
     ['PENDING', 'COMPLETED'],
     ['PENDING', 'CANCELLED'],
     ['PENDING', 'FAILED'],
+    ['PENDING', 'EXPIRED'],
+    ['COMPLETED', 'REFUND_REQUESTED'],
+    ['REFUND_REQUESTED', 'REFUNDED'],
   ])('allows %s → %s', (from, to) => {
     expect(canTransition(from, to)).toBe(true);
   });
 
   it('terminal states never move, not even back to PENDING', () => {
-    for (const from of ['COMPLETED', 'CANCELLED', 'FAILED', 'INITIATION_FAILED'] as const) {
+    for (const from of ['CANCELLED', 'FAILED', 'EXPIRED', 'INITIATION_FAILED', 'REFUNDED'] as const) {
       expect(isTerminal(from)).toBe(true);
       for (const to of ORDER_STATUSES) expect(canTransition(from, to)).toBe(false);
+    }
+  });
+
+  it('a paid order only moves on to a refund request, never back or to another outcome', () => {
+    expect(ORDER_STATUSES.filter((to) => canTransition('COMPLETED', to))).toEqual(['REFUND_REQUESTED']);
+  });
+
+  it('what PayDunya says can no longer change a settled order', () => {
+    for (const status of ORDER_STATUSES) {
+      expect(isSettled(status)).toBe(status !== 'CREATED' && status !== 'PENDING');
     }
   });
 

@@ -3,6 +3,9 @@ export const ROUTES = {
   createPayment: { method: 'POST', path: '/payments', fn: 'create-payment' },
   getPayment: { method: 'GET', path: '/payments/{orderId}', fn: 'payment-status' },
   paydunyaWebhook: { method: 'POST', path: '/webhooks/paydunya', fn: 'webhook' },
+  // Operator routes: IAM-authorized (SigV4) on AWS; never exposed beyond loopback in local mode.
+  adminReport: { method: 'GET', path: '/admin/reports/{date}', fn: 'admin', auth: 'iam' },
+  adminReview: { method: 'POST', path: '/admin/orders/{orderId}/review', fn: 'admin', auth: 'iam' },
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

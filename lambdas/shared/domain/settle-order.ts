@@ -69,7 +69,10 @@ export const settleOrder = async (
   const { telemetry } = ctx;
   let order: Order | undefined = first;
   for (let attempt = 1; order && attempt <= MAX_ATTEMPTS; attempt++) {
-    if (order.status === target) return { kind: 'duplicate', order };
+    // PayDunya reports an invoice it let expire as cancelled: the same outcome as our EXPIRED.
+    if (order.status === target || (order.status === 'EXPIRED' && target === 'CANCELLED')) {
+      return { kind: 'duplicate', order };
+    }
     if (isSettled(order.status)) {
       await reportConflict(ctx, order, confirmed, actor, options.recordDiscrepancy ?? false);
       return { kind: 'conflict', order };

@@ -91,3 +91,25 @@ export const errorResponse = (error: unknown, requestId: string, telemetry: Tele
     requestId,
   );
 };
+
+/**
+ * CORS for the browser checkout: the allowed origin is echoed back, never `*`, and caches are told the answer
+ * depends on the Origin header. API Gateway answers the preflight; this covers the actual response.
+ */
+export const withCors = (
+  event: ApiEvent,
+  result: ApiResult,
+  allowedOrigins: readonly string[],
+): ApiResult => {
+  const origin = header(event, 'origin');
+  if (!origin || !allowedOrigins.includes(origin)) return result;
+  return {
+    ...result,
+    headers: {
+      ...result.headers,
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Expose-Headers': 'X-Request-Id, Retry-After, Idempotent-Replayed',
+      Vary: 'Origin',
+    },
+  };
+};

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { THRESHOLDS } from '../shared/contract/thresholds';
+import type { IpnDeps } from '../shared/domain/context';
+import { runDailyReport } from '../shared/domain/daily-report';
+import { reconcilePending } from '../shared/domain/reconcile';
+import { buildWebhookContext } from '../shared/platform/aws-context';
+import { scheduledHandler } from '../shared/platform/lambda';
+
+/**
+ * The schedules' input (set by the CDK schedule targets): `{ "task": "reconcile" }` every 15 minutes, and
+ * `{ "task": "daily-report" }` once a day for the day before (or `"day": "YYYY-MM-DD"` to redo one).
+ */
+export const scheduleInputSchema = z.discriminatedUnion('task', [
+  z.object({ task: z.literal('reconcile'), olderThanMinutes: z.number().int().min(1).optional() }),
+  z.object({
+    task: z.literal('daily-report'),
+    day: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+  }),
+]);
+export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
+
+const yesterday = (now: Date) => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+
+export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
+  const input = scheduleInputSchema.parse(event);
+  const { reconcile } = THRESHOLDS;
+  if (input.task === 'reconcile') {
+    return reconcilePending(ctx, {
+      olderThanMinutes: input.olderThanMinutes ?? reconcile.pendingOlderThanMinutes,
+      invoiceExpiryHours: reconcile.invoiceExpiryHours,
+      concurrency: reconcile.concurrency,
+    });
+  }
+  return runDailyReport(ctx, input.day ?? yesterday(ctx.clock.now()), {
+    recheckHours: reconcile.recheckSettledHours,
+    concurrency: reconcile.concurrency,
+  });
+};
+
+export const handler = scheduledHandler(buildWebhookContext, handleSchedule);

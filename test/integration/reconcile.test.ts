@@ -1,0 +1,142 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
+import type { AppContext } from '../../lambdas/shared/domain/context';
+import { recheckUnpaid, reconcilePending } from '../../lambdas/shared/domain/reconcile';
+import { bodyOf, type Json } from '../support/json';
+import { type Harness, startHarness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterEach(() => h.sim.faults.reset());
+afterAll(async () => {
+  await h?.stop();
+});
+
+const OPTIONS = { olderThanMinutes: 0, invoiceExpiryHours: 24, concurrency: 5 };
+/** The same context seen from a later time: reconcile judges age and expiry by its clock. */
+const later = (hours: number): AppContext => ({
+  ...h.ctx,
+  clock: { now: () => new Date(Date.now() + hours * 3_600_000) },
+});
+const payment = async (orderId: string): Promise<Json> => bodyOf(await h.get(orderId));
+const alertsFor = async (orderId: string, type: string) =>
+  (await h.alerts()).filter((a) => a.orderId === orderId && a.type === type);
+
+describe('reconcile: PENDING orders', () => {
+  it('completes a payment whose IPN never arrived, through the same state machine', async () => {
+    const { orderId, token } = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    await h.sim.settle(token, 'completed');
+    expect((await payment(orderId)).status).toBe('PENDING');
+
+    const summary = await reconcilePending(h.ctx, OPTIONS);
+    expect(summary.settled.COMPLETED).toBeGreaterThanOrEqual(1);
+    const after = await payment(orderId);
+    expect(after.status).toBe('COMPLETED');
+    expect(after.events.at(-1)).toMatchObject({ from: 'PENDING', to: 'COMPLETED', actor: 'reconcile' });
+  });
+
+  it('leaves orders younger than the threshold alone', async () => {
+    const { orderId, token } = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    await h.sim.settle(token, 'completed');
+    await reconcilePending(h.ctx, { ...OPTIONS, olderThanMinutes: 15 });
+    expect((await payment(orderId)).status).toBe('PENDING');
+  });
+
+  it('ends CANCELLED an order PayDunya reports cancelled', async () => {
+    const { orderId, token } = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    await h.sim.settle(token, 'cancelled');
+    await reconcilePending(h.ctx, OPTIONS);
+    expect((await payment(orderId)).status).toBe('CANCELLED');
+  });
+
+  it('ends EXPIRED an unpaid order past the invoice lifetime', async () => {
+    const { orderId } = await h.createOrder();
+    await reconcilePending(later(1), OPTIONS);
+    expect((await payment(orderId)).status).toBe('PENDING');
+    await reconcilePending(later(25), OPTIONS);
+    const after = await payment(orderId);
+    expect(after.status).toBe('EXPIRED');
+    expect(after.events.at(-1)).toMatchObject({
+      to: 'EXPIRED',
+      actor: 'reconcile',
+      reason: 'invoice expired unpaid',
+    });
+  });
+
+  it('an amount mismatch becomes an audit event and a critical alert, once, and the order is not paid', async () => {
+    const { orderId, token } = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    h.sim.faults.confirmAmountDelta = -1000;
+    await h.sim.settle(token, 'completed');
+    await reconcilePending(h.ctx, OPTIONS);
+    await reconcilePending(h.ctx, OPTIONS);
+    const after = await payment(orderId);
+    expect(after.status).toBe('PENDING');
+    expect(after.events.filter((e: Json) => e.reason.startsWith('discrepancy'))).toHaveLength(1);
+    expect(await alertsFor(orderId, 'reconcile-discrepancy')).toHaveLength(1);
+    expect((await alertsFor(orderId, 'reconcile-discrepancy'))[0]?.severity).toBe('critical');
+  });
+});
+
+describe('reconcile: orders we settled unpaid', () => {
+  it('PayDunya completing what we marked failed is a recorded discrepancy and a critical alert, never a silent fix', async () => {
+    const { orderId, token } = await h.createOrder();
+    await h.sim.settle(token, 'failed');
+    expect((await payment(orderId)).status).toBe('FAILED');
+    h.sim.faults.confirmStatusOverride = 'completed';
+    await recheckUnpaid(h.ctx, 48, 5);
+    await recheckUnpaid(h.ctx, 48, 5);
+    const after = await payment(orderId);
+    expect(after.status).toBe('FAILED');
+    expect(after.events.at(-1)).toMatchObject({ from: 'FAILED', to: 'FAILED', actor: 'reconcile' });
+    expect(after.events.at(-1).reason).toContain('completed');
+    expect(await alertsFor(orderId, 'reconcile-discrepancy')).toHaveLength(1);
+  });
+
+  it('our terminal state differing from PayDunya (cancelled vs failed) is a discrepancy too', async () => {
+    const { orderId, token } = await h.createOrder();
+    await h.sim.settle(token, 'cancelled');
+    h.sim.faults.confirmStatusOverride = 'failed';
+    await recheckUnpaid(h.ctx, 48, 5);
+    expect((await payment(orderId)).status).toBe('CANCELLED');
+    expect(await alertsFor(orderId, 'reconcile-discrepancy')).toHaveLength(1);
+  });
+
+  it('an order we expired that PayDunya calls cancelled is no discrepancy', async () => {
+    const { orderId } = await h.createOrder();
+    await reconcilePending(later(25), OPTIONS);
+    h.sim.faults.confirmStatusOverride = 'cancelled';
+    await recheckUnpaid(later(25), 48, 5);
+    expect(await alertsFor(orderId, 'reconcile-discrepancy')).toHaveLength(0);
+  });
+});
+
+describe('daily limits release', () => {
+  it('an order that ends unpaid gives its reservation back', async () => {
+    await h.setFlags(DEFAULT_FLAGS);
+    const day = new Date().toISOString().slice(0, 10);
+    const before = await h.ctx.store.getDailyLimitUsage(day);
+    const { token } = await h.createOrder();
+    expect((await h.ctx.store.getDailyLimitUsage(day)).reservedXof).toBe(before.reservedXof + 15000);
+    await h.sim.settle(token, 'failed');
+    expect(await h.ctx.store.getDailyLimitUsage(day)).toEqual(before);
+  });
+});
+
+// Last: PayDunya failing opens the circuit breaker of this warm context.
+describe('reconcile: PayDunya down', () => {
+  it('a run with PayDunya unreachable changes nothing and counts errors', async () => {
+    const { orderId, token } = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    await h.sim.settle(token, 'completed');
+    h.sim.faults.confirmFailure = { httpStatus: 500 };
+    const summary = await reconcilePending(h.ctx, OPTIONS);
+    expect(summary.errors).toBeGreaterThanOrEqual(1);
+    expect((await payment(orderId)).status).toBe('PENDING');
+  });
+});

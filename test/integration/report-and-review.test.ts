@@ -1,0 +1,171 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
+import { runDailyReport } from '../../lambdas/shared/domain/daily-report';
+import { createDocumentClient } from '../../lambdas/shared/store/dynamo-client';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { bodyOf, type Json } from '../support/json';
+import { type Harness, startHarness, validOrder } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await h.setFlags({ ...DEFAULT_FLAGS, manual_review: { enabled: true, threshold_xof: 50_000 } });
+});
+afterAll(async () => h?.stop());
+
+const today = () => new Date().toISOString().slice(0, 10);
+const order = (amount: number) =>
+  validOrder({ amount, items: [{ name: 'Ticket', quantity: 1, unit_price: amount }] });
+
+const review = (orderId: string, body: unknown) =>
+  fetch(`${h.api.url}/admin/orders/${orderId}/review`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+/** Every order item in the table, read the slow way: the brute force the report must agree with. */
+const allOrders = async (): Promise<Json[]> => {
+  const client = createDocumentClient({ ...LOCAL_AWS, endpoint: inject('dynamoEndpoint') });
+  const items: Json[] = [];
+  let startKey: Record<string, Json> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: h.tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  client.destroy();
+  return items.filter((item) => item.entity === 'order');
+};
+
+describe('manual review of large payments', () => {
+  it('a paid order above the threshold awaits review, and the on-call is told', async () => {
+    const { orderId, token } = await h.createOrder(order(60_000));
+    await h.sim.settle(token, 'completed');
+    const stored = await h.ctx.store.getOrder(orderId);
+    expect(stored?.review).toEqual({ status: 'PENDING', thresholdXof: 50_000 });
+    expect(await h.alerts()).toContainEqual(
+      expect.objectContaining({ type: 'manual-review-required', severity: 'warning', orderId }),
+    );
+  });
+
+  it('a paid order at or under the threshold is not held for review', async () => {
+    const { orderId, token } = await h.createOrder(order(50_000));
+    await h.sim.settle(token, 'completed');
+    expect((await h.ctx.store.getOrder(orderId))?.review).toBeUndefined();
+  });
+
+  it('approve keeps the order COMPLETED and audits who decided and why', async () => {
+    const { orderId, token } = await h.createOrder(order(70_000));
+    await h.sim.settle(token, 'completed');
+    const response = await review(orderId, { decision: 'approve', reason: 'customer known, ID checked' });
+    expect(response.status).toBe(200);
+    expect(await bodyOf(response)).toEqual({ orderId, status: 'COMPLETED', review: 'APPROVED' });
+    const payment = await bodyOf(await h.get(orderId));
+    expect(payment.status).toBe('COMPLETED');
+    expect(payment.events.at(-1)).toMatchObject({
+      from: 'COMPLETED',
+      to: 'COMPLETED',
+      actor: 'admin',
+      reason: 'review approved: customer known, ID checked',
+    });
+    expect((await h.ctx.store.getOrder(orderId))?.review).toMatchObject({
+      status: 'APPROVED',
+      decidedBy: 'local-operator',
+    });
+  });
+
+  it('reject moves the paid order to REFUND_REQUESTED, audited; a second decision is refused', async () => {
+    const { orderId, token } = await h.createOrder(order(80_000));
+    await h.sim.settle(token, 'completed');
+    const response = await review(orderId, { decision: 'reject', reason: 'card flagged by the bank' });
+    expect(response.status).toBe(200);
+    const payment = await bodyOf(await h.get(orderId));
+    expect(payment.status).toBe('REFUND_REQUESTED');
+    expect(payment.events.at(-1)).toMatchObject({
+      from: 'COMPLETED',
+      to: 'REFUND_REQUESTED',
+      actor: 'admin',
+    });
+    const again = await review(orderId, { decision: 'approve', reason: 'changed my mind' });
+    expect(again.status).toBe(409);
+  });
+
+  it.each([
+    [{ decision: 'maybe', reason: 'because' }, 'decision'],
+    [{ decision: 'approve' }, 'reason'],
+    [{ decision: 'approve', reason: 'ok', extra: 1 }, 'reason'],
+  ])('a bad decision body %j is a 400 naming %s, and changes nothing', async (body, path) => {
+    const { orderId, token } = await h.createOrder(order(90_000));
+    await h.sim.settle(token, 'completed');
+    const response = await review(orderId, body);
+    expect(response.status).toBe(400);
+    expect((await bodyOf(response)).error.fields.map((f: Json) => f.path)).toContain(path);
+    expect((await h.ctx.store.getOrder(orderId))?.review?.status).toBe('PENDING');
+  });
+
+  it('a decision on an order that is not awaiting review is a 409; an unknown order a 404', async () => {
+    const { orderId } = await h.createOrder(order(1_000));
+    expect((await review(orderId, { decision: 'approve', reason: 'fine' })).status).toBe(409);
+    expect((await review('01ARZ3NDEKTSV4RRFFQ69G5FAV', { decision: 'approve', reason: 'fine' })).status).toBe(
+      404,
+    );
+  });
+});
+
+describe('daily reconciliation report', () => {
+  it('equals a brute-force count over a generated day of orders', async () => {
+    const outcomes = ['pay', 'pay', 'pay', 'cancel', 'fail', 'pending', 'initiation-failure'] as const;
+    for (let i = 0; i < 35; i++) {
+      const outcome = outcomes[i % outcomes.length];
+      const amount = 1_000 + ((i * 7_919) % 90) * 1_000;
+      if (outcome === 'initiation-failure') {
+        h.sim.faults.createFailure = { responseCode: '1001' };
+        expect((await h.post(order(amount))).status).toBe(502);
+        h.sim.faults.reset();
+        continue;
+      }
+      const { token } = await h.createOrder(order(amount));
+      if (outcome === 'pay') await h.sim.settle(token, 'completed');
+      if (outcome === 'cancel') await h.sim.settle(token, 'cancelled');
+      if (outcome === 'fail') await h.sim.settle(token, 'failed');
+    }
+
+    const report = await runDailyReport(h.ctx, today(), { recheckHours: 48, concurrency: 5 });
+
+    const orders = (await allOrders()).filter((o) => o.createdAt.startsWith(today()));
+    const byStatus: Record<string, { count: number; amountXof: number }> = {};
+    for (const o of orders) {
+      const entry = (byStatus[o.status] ??= { count: 0, amountXof: 0 });
+      entry.count++;
+      entry.amountXof += o.amount;
+    }
+    const paid = orders.filter((o) => ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'].includes(o.status));
+    const ended = orders.filter((o) => !['CREATED', 'PENDING'].includes(o.status));
+    const paidXof = paid.reduce((sum, o) => sum + o.amount, 0);
+    expect(report.byStatus).toEqual(byStatus);
+    expect(report.orders).toBe(orders.length);
+    expect(report.amountXof).toBe(orders.reduce((sum, o) => sum + o.amount, 0));
+    expect(report.paid).toEqual({ count: paid.length, amountXof: paidXof });
+    expect(report.successRate).toBeCloseTo(paid.length / ended.length, 4);
+    expect(report.averageValueXof).toBe(Math.round(paidXof / paid.length));
+    expect(report.awaitingReview).toBe(orders.filter((o) => o.review?.status === 'PENDING').length);
+    const completed = orders.filter((o) => o.status === 'COMPLETED');
+    expect(report.byPaymentMethod).toEqual({
+      'orange-money-burkina': { count: completed.length, sum: completed.reduce((s, o) => s + o.amount, 0) },
+    });
+
+    const served = await fetch(`${h.api.url}/admin/reports/${today()}`);
+    expect(served.status).toBe(200);
+    expect(await bodyOf(served)).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(await h.alerts()).toContainEqual(
+      expect.objectContaining({ type: 'daily-report', severity: 'warning' }),
+    );
+  });
+
+  it('GET /admin/reports/{date} is 404 for a day without a report and 400 for a malformed date', async () => {
+    expect((await fetch(`${h.api.url}/admin/reports/2001-01-01`)).status).toBe(404);
+    expect((await fetch(`${h.api.url}/admin/reports/yesterday`)).status).toBe(400);
+  });
+});

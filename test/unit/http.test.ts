@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../lambdas/shared/domain/errors';
+import { type ApiEvent, errorResponse, json, withCors } from '../../lambdas/shared/platform/http';
+import { RecordingTelemetry } from '../support/recording-telemetry';
+
+const event = (headers: Record<string, string>) =>
+  ({ headers, requestContext: { requestId: 'r-1' } }) as unknown as ApiEvent;
+
+describe('CORS on API responses', () => {
+  const result = json(200, { ok: true }, 'r-1');
+
+  it('echoes an allowed origin, never *, and varies on Origin', () => {
+    const answered = withCors(event({ Origin: 'https://temba.app' }), result, ['https://temba.app']);
+    expect(answered.headers?.['Access-Control-Allow-Origin']).toBe('https://temba.app');
+    expect(answered.headers?.Vary).toBe('Origin');
+  });
+
+  it('adds nothing for an origin that is not allowed, or no origin', () => {
+    expect(withCors(event({ origin: 'https://evil.example' }), result, ['https://temba.app'])).toBe(result);
+    expect(withCors(event({}), result, ['https://temba.app'])).toBe(result);
+  });
+});
+
+describe('error responses', () => {
+  it('a typed error keeps its status, code, message and fields', () => {
+    const response = errorResponse(
+      new ValidationError('bad', [{ path: 'amount', message: 'no' }]),
+      'r-1',
+      new RecordingTelemetry(),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'bad',
+        fields: [{ path: 'amount', message: 'no' }],
+        requestId: 'r-1',
+      },
+    });
+  });
+
+  it('an unknown error is a generic 500 with the request id and no stack trace', () => {
+    const telemetry = new RecordingTelemetry();
+    const response = errorResponse(new Error('secret internals at line 42'), 'r-9', telemetry);
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret internals');
+    expect(response.body).not.toContain('at ');
+    expect(JSON.parse(response.body).error.requestId).toBe('r-9');
+    expect(telemetry.logs.at(-1)?.level).toBe('error');
+  });
+});
