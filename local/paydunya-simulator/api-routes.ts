@@ -126,6 +126,14 @@ async function answeredByFault(
 ): Promise<boolean> {
   const f = ctx.faults;
   const delayMs = target === 'create' ? f.createDelayMs : f.confirmDelayMs;
+  const failure = target === 'create' ? f.createFailure : f.confirmFailure;
+  const faulty = delayMs > 0 || failure || f.connectionReset === target || f.malformedJson === target;
+  const remaining = target === 'create' ? f.createFaultsRemaining : f.confirmFaultsRemaining;
+  if (!faulty || remaining === 0) return false;
+  if (remaining !== null) {
+    if (target === 'create') f.createFaultsRemaining = remaining - 1;
+    else f.confirmFaultsRemaining = remaining - 1;
+  }
   // Rejects when the simulator stops, so a slow answer never holds stop() up.
   if (delayMs > 0) await sleep(delayMs, undefined, { signal: ctx.stopSignal });
   if (f.connectionReset === target) {
@@ -133,7 +141,6 @@ async function answeredByFault(
     req.socket.destroy();
     return true;
   }
-  const failure = target === 'create' ? f.createFailure : f.confirmFailure;
   if (failure) {
     const status = failure.httpStatus ?? 200;
     if (status >= 500) send(res, status, 'text/html; charset=utf-8', renderGatewayErrorPage(status));

@@ -19,4 +19,11 @@ export interface SimContext {
   settlement: Settlement;
   stopSignal: AbortSignal;
   log: (line: string) => void;
+  /** API calls received, counted before any fault (a `down` simulator still counts what reached it). */
+  calls: ApiCalls;
+}
+
+export interface ApiCalls {
+  create: number;
+  confirm: number;
 }

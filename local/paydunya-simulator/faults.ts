@@ -26,6 +26,14 @@ export class SimulatorFaults {
   confirmDelayMs = 0;
   malformedJson: FaultTarget | null = null;
   connectionReset: FaultTarget | null = null;
+  /** PayDunya down: every API and checkout request has its connection closed at once, unanswered. */
+  down = false;
+  /**
+   * How many more create (confirm) calls the wire-level faults above apply to; null means all of them. Lets a
+   * test fail the next N calls and then recover ("500 twice, then fine").
+   */
+  createFaultsRemaining: number | null = null;
+  confirmFaultsRemaining: number | null = null;
 
   reset(): void {
     Object.assign(this, snapshot(new SimulatorFaults()));
@@ -52,6 +60,9 @@ function snapshot(f: SimulatorFaults): FaultValues {
     confirmDelayMs: f.confirmDelayMs,
     malformedJson: f.malformedJson,
     connectionReset: f.connectionReset,
+    down: f.down,
+    createFaultsRemaining: f.createFaultsRemaining,
+    confirmFaultsRemaining: f.confirmFaultsRemaining,
   };
 }
 
@@ -66,6 +77,7 @@ const failureSchema = z
 const target = z.enum(['create', 'confirm']).nullable();
 const delay = z.int().min(0).max(120_000);
 const delta = z.int().min(-1_000_000_000).max(1_000_000_000);
+const remaining = z.int().min(0).max(1_000_000).nullable();
 
 /** Strict so that a typo in a field name is a 400, not a silently ignored switch. */
 export const faultPatchSchema = z.strictObject({
@@ -81,6 +93,9 @@ export const faultPatchSchema = z.strictObject({
   confirmDelayMs: delay.optional(),
   malformedJson: target.optional(),
   connectionReset: target.optional(),
+  down: z.boolean().optional(),
+  createFaultsRemaining: remaining.optional(),
+  confirmFaultsRemaining: remaining.optional(),
 });
 
 export type FaultPatch = z.infer<typeof faultPatchSchema>;
@@ -96,4 +111,21 @@ export function applyFaultPatch(
     if (value !== undefined) Object.assign(faults, { [key]: value });
   }
   return { ok: true };
+}
+
+/**
+ * Faults given as JSON in the environment (`SIM_FAULTS='{"createDelayMs":2000}'`) for local mode. Throws with the
+ * reason on bad input, so a typo stops the start instead of silently running without the fault.
+ */
+export function applyFaultsFromEnv(faults: SimulatorFaults, value: string | undefined): FaultPatch {
+  if (value === undefined || value.trim() === '') return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error('SIM_FAULTS is not valid JSON');
+  }
+  const applied = applyFaultPatch(faults, json);
+  if (!applied.ok) throw new Error(`SIM_FAULTS: ${applied.error}`);
+  return json as FaultPatch;
 }

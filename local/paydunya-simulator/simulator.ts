@@ -2,14 +2,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { handleConfirm, handleCreate, handleSoftpay } from './api-routes.js';
 import { type CheckoutVerb, handleCheckoutAction, handleCheckoutPage } from './checkout-routes.js';
-import type { ModeKeys, SimContext } from './context.js';
+import type { ApiCalls, ModeKeys, SimContext } from './context.js';
 import { sha512Hex } from './envelope.js';
 import { applyFaultPatch, SimulatorFaults } from './faults.js';
 import { HttpError, parseJson, readBody, sendJson } from './http-util.js';
 import { InvoiceStore, type Mode, type SettleOutcome, type SimInvoice } from './invoice-store.js';
 import { Settlement, type SettleResult } from './settlement.js';
 
-export type { FailureAnswer, FaultTarget, FaultValues } from './faults.js';
+export type { ApiCalls } from './context.js';
+export type { FailureAnswer, FaultPatch, FaultTarget, FaultValues } from './faults.js';
 export type {
   InvoiceStatus,
   IpnDelivery,
@@ -40,6 +41,8 @@ export interface Simulator {
   invoice(token: string): SimInvoice | undefined;
   /** How many invoices were created, in all, and for one order (its custom_data.order_id). */
   invoiceCount(orderId?: string): number;
+  /** Create and confirm calls received so far (a copy), faulted ones included: "was PayDunya called at all?". */
+  calls(): ApiCalls;
   /** What clicking Pay/Cancel/Fail does, minus the redirect. Rejects for an unknown or already settled invoice. */
   settle(token: string, outcome: SettleOutcome): Promise<SettleResult>;
   /** Posts a settled invoice's IPN again (a replay); the HTTP status the callback answered, if any. */
@@ -78,6 +81,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const store = new InvoiceStore(publicBaseUrl);
   const hash = sha512Hex(options.masterKey);
   const settlement = new Settlement({ store, faults, hash, stopSignal: stopping.signal, log });
+  const calls: ApiCalls = { create: 0, confirm: 0 };
   ctx = {
     masterKey: options.masterKey,
     keys: { test: options.keys.test, live: options.keys.live },
@@ -88,6 +92,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     settlement,
     stopSignal: stopping.signal,
     log,
+    calls,
   };
   log(`PayDunya simulator listening on ${url}`);
 
@@ -101,6 +106,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return invoice ? structuredClone(invoice) : undefined;
     },
     invoiceCount: (orderId) => (orderId === undefined ? store.size : store.forOrder(orderId).length),
+    calls: () => ({ ...calls }),
     settle: (token, outcome) => settlement.settle(token, outcome),
     resendIpn: (token) => settlement.resend(token),
     stop: () => {
@@ -122,10 +128,13 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
   if (api) {
     const mode: Mode = api[1] === 'sandbox-api' ? 'test' : 'live';
     const rest = api[2] ?? '';
+    const confirm = CONFIRM_ROUTE.exec(rest);
+    if (rest === '/checkout-invoice/create') ctx.calls.create++;
+    if (confirm) ctx.calls.confirm++;
+    if (closedBecauseDown(ctx, req, path)) return;
     if (rest === '/checkout-invoice/create') {
       return only('POST', method, () => handleCreate(ctx, mode, req, res));
     }
-    const confirm = CONFIRM_ROUTE.exec(rest);
     if (confirm) return only('GET', method, () => handleConfirm(ctx, mode, decode(confirm[1]), req, res));
     // SoftPay's fictitious customers exist only in the sandbox (API.md §6).
     if (mode === 'test' && rest === '/softpay/checkout/make-payment') {
@@ -134,6 +143,7 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
   }
 
   const checkout = CHECKOUT_ROUTE.exec(path);
+  if (checkout && closedBecauseDown(ctx, req, path)) return;
   if (checkout) {
     const mode: Mode = checkout[1] === 'sandbox-checkout' ? 'test' : 'live';
     const token = decode(checkout[2]);
@@ -161,6 +171,14 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
     });
   }
   throw new HttpError(404, 'Not found');
+}
+
+/** The `down` fault: the connection is closed without an answer, before anything is read. */
+function closedBecauseDown(ctx: SimContext, req: IncomingMessage, path: string): boolean {
+  if (!ctx.faults.down) return false;
+  ctx.log(`${path}: connection closed (fault down)`);
+  req.socket.destroy();
+  return true;
 }
 
 async function only(expected: string, method: string, handler: () => void | Promise<void>): Promise<void> {

@@ -5,14 +5,22 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
+import { ITEM_PREFIX } from '../../lambdas/shared/contract/table';
 import type { AppContext } from '../../lambdas/shared/domain/context';
+import type { PaymentStore } from '../../lambdas/shared/domain/ports';
+import {
+  type CircuitBreakerSettings,
+  createPaydunyaCircuit,
+  type PaydunyaCircuit,
+} from '../../lambdas/shared/platform/circuit-breaker';
 import { type ApiServer, startApiServer } from '../../local/api-server';
 import { ensureTable } from '../../local/create-table';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
-import type { LocalSecrets } from '../../local/local-adapters';
+import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
 import { freePort } from '../support/free-port';
+import { PowertoolsOutput, productionTelemetry, teeTelemetry } from '../support/powertools-output';
 import { RecordingTelemetry } from '../support/recording-telemetry';
 
 export const MASTER_KEY = `test-master-${randomBytes(6).toString('hex')}`;
@@ -36,6 +44,10 @@ export interface Harness {
   readonly ctx: AppContext;
   readonly telemetry: RecordingTelemetry;
   readonly tableName: string;
+  /** The PayDunya circuit breaker the context uses (production settings unless the options say otherwise). */
+  readonly circuit: PaydunyaCircuit;
+  /** With `powertools: true`: the JSON log lines and EMF documents the real Powertools printed. */
+  readonly output: PowertoolsOutput | undefined;
   post(body: unknown, key?: string, headers?: Record<string, string>): Promise<Response>;
   get(orderId: string): Promise<Response>;
   /** Creates a payment that must succeed and returns its 201 body. */
@@ -57,6 +69,17 @@ export interface HarnessOptions {
   readonly paydunyaTimeoutMs?: number;
   /** Most tests pay many times from one phone; the attempt limit has tests of its own. */
   readonly customerAttempts?: { readonly max: number; readonly windowSeconds: number };
+  /** Circuit breaker settings for this stack; the production defaults otherwise. */
+  readonly circuitBreaker?: Partial<CircuitBreakerSettings>;
+  /** The breaker's clock (ms), so a test can step past its cool-down and window; real time by default. */
+  readonly circuitClock?: () => number;
+  /** Puts a fault injector around the real DynamoDB store (it gets the store and where its table is). */
+  readonly wrapStore?: (store: PaymentStore, table: { name: string; endpoint: string }) => PaymentStore;
+  /**
+   * Also run the production telemetry (the Powertools Logger with its redacting formatter, Powertools Metrics
+   * flushed after every request as on Lambda) and capture what it prints in `output`. `telemetry` keeps recording.
+   */
+  readonly powertools?: boolean;
 }
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
@@ -83,9 +106,18 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     keys: { test: { privateKey: secrets.paydunya.test_private_key, token: secrets.paydunya.test_token } },
   });
   const telemetry = new RecordingTelemetry();
+  const output = options.powertools ? new PowertoolsOutput() : undefined;
+  output?.start();
+  const contextTelemetry = output ? teeTelemetry(telemetry, productionTelemetry()) : telemetry;
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  const ctx = await buildLocalContext({
+  const circuit = createPaydunyaCircuit({
+    telemetry: contextTelemetry,
+    alerts: createLogAlerts(alertsLog, 'local', () => undefined),
+    settings: options.circuitBreaker ?? {},
+    ...(options.circuitClock ? { now: options.circuitClock } : {}),
+  });
+  const built = await buildLocalContext({
     tableName,
     dynamoEndpoint: endpoint,
     paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
@@ -97,11 +129,15 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     returnUrl: `${apiUrl}/checkout/return`,
     cancelUrl: `${apiUrl}/checkout/cancel`,
     store: LOCAL_STORE,
-    telemetry,
+    telemetry: contextTelemetry,
     printAlert: () => undefined,
     customerAttempts: options.customerAttempts ?? { max: 1_000_000, windowSeconds: 900 },
+    circuit,
   });
-  const api = await startApiServer(ctx, port);
+  const ctx: AppContext = options.wrapStore
+    ? { ...built, store: options.wrapStore(built.store, { name: tableName, endpoint }) }
+    : built;
+  const api = await startApiServer(ctx, port, output ? { afterRequest: () => output.flush() } : {});
 
   const post = (body: unknown, key: string = randomUUID(), headers: Record<string, string> = {}) =>
     fetch(`${api.url}/payments`, {
@@ -116,6 +152,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     ctx,
     telemetry,
     tableName,
+    circuit,
+    output,
     post,
     get: (orderId) => fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`),
     async createOrder(overrides = {}) {
@@ -125,7 +163,15 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       return (await response.json()) as { orderId: string; token: string; checkoutUrl: string };
     },
     async itemCount() {
-      const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
+      // Alert de-duplication claims are bookkeeping of the alert channel, not something a request wrote.
+      const result = await admin.send(
+        new ScanCommand({
+          TableName: tableName,
+          Select: 'COUNT',
+          FilterExpression: 'NOT begins_with(pk, :alert)',
+          ExpressionAttributeValues: { ':alert': { S: ITEM_PREFIX.alert } },
+        }),
+      );
       return result.Count ?? 0;
     },
     async alerts() {
@@ -137,6 +183,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     },
     setFlags: (flags) => writeFile(flagsFile, JSON.stringify(flags)),
     async stop() {
+      output?.stop();
       await api.stop();
       await sim.stop();
       admin.destroy();

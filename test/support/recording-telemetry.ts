@@ -5,6 +5,8 @@ import type { Telemetry } from '../../lambdas/shared/domain/ports';
 export class RecordingTelemetry implements Telemetry {
   readonly counts = new Map<string, number>();
   readonly logs: { level: string; message: string; attributes?: Readonly<Record<string, unknown>> }[] = [];
+  /** Measured values in order (gauges such as CircuitState, amounts, durations). */
+  readonly measures: { name: MetricName; value: number; unit: string }[] = [];
 
   count(name: MetricName, value = 1, dimensions?: Readonly<Record<string, string>>): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + value);
@@ -13,7 +15,9 @@ export class RecordingTelemetry implements Telemetry {
       this.counts.set(dimensioned, (this.counts.get(dimensioned) ?? 0) + value);
     }
   }
-  measure(): void {}
+  measure(name: MetricName, value: number, unit: 'None' | 'Milliseconds'): void {
+    this.measures.push({ name, value, unit });
+  }
   info(message: string, attributes?: Readonly<Record<string, unknown>>): void {
     this.logs.push({ level: 'info', message, attributes });
   }

@@ -1,7 +1,8 @@
 import { parse } from 'qs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { applyFaultsFromEnv } from '../../local/paydunya-simulator/faults.js';
 import { type IpnReceiver, startIpnReceiver } from '../../local/paydunya-simulator/ipn-receiver.js';
-import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator.js';
+import { type Simulator, SimulatorFaults, startSimulator } from '../../local/paydunya-simulator/simulator.js';
 
 const MASTER_KEY = 'faults-master-key';
 const TEST_KEYS = { privateKey: 'test_private_f', token: 'test_token_f' };
@@ -174,6 +175,74 @@ describe('PayDunya simulator faults', () => {
       confirmDelayMs: 0,
       malformedJson: null,
       connectionReset: null,
+      down: false,
+      createFaultsRemaining: null,
+      confirmFaultsRemaining: null,
+    });
+  });
+
+  it('down closes every API and checkout connection unanswered, and the control endpoint still works', async () => {
+    const token = await createToken();
+    const before = sim.calls();
+    sim.faults.down = true;
+    await expect(postCreate()).rejects.toThrow();
+    await expect(getConfirm(token)).rejects.toThrow();
+    await expect(fetch(`${sim.url}/sandbox-checkout/invoice/${token}`)).rejects.toThrow();
+    // What reached the simulator is still counted: "PayDunya was called" is true even when it was down.
+    expect(sim.calls()).toEqual({ create: before.create + 1, confirm: before.confirm + 1 });
+    const res = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: '{"down":false}' });
+    expect(res.status).toBe(200);
+    expect((await confirmJson(token)).response_code).toBe('00');
+  });
+
+  it('confirmFaultsRemaining limits the wire faults to the next N confirm calls', async () => {
+    const token = await createToken();
+    sim.faults.confirmFailure = { httpStatus: 500 };
+    sim.faults.confirmFaultsRemaining = 2;
+    expect((await getConfirm(token)).status).toBe(500);
+    expect((await getConfirm(token)).status).toBe(500);
+    expect((await getConfirm(token)).status).toBe(200);
+    expect(sim.faults.confirmFaultsRemaining).toBe(0);
+    // Create is not affected by the confirm budget, nor does it use it up.
+    expect((await postCreate()).status).toBe(200);
+  });
+
+  it('createFaultsRemaining limits the wire faults to the next N create calls', async () => {
+    sim.faults.connectionReset = 'create';
+    sim.faults.createFaultsRemaining = 1;
+    await expect(postCreate()).rejects.toThrow();
+    expect((await postCreate()).status).toBe(200);
+  });
+
+  it('calls() counts create and confirm calls, faulted ones included', async () => {
+    const before = sim.calls();
+    const token = await createToken();
+    sim.faults.malformedJson = 'confirm';
+    await getConfirm(token);
+    expect(sim.calls()).toEqual({ create: before.create + 1, confirm: before.confirm + 1 });
+  });
+
+  describe('SIM_FAULTS (local mode)', () => {
+    it('applies the JSON switches it is given', () => {
+      const faults = new SimulatorFaults();
+      const applied = applyFaultsFromEnv(faults, '{"createDelayMs":2000,"down":true}');
+      expect(applied).toEqual({ createDelayMs: 2000, down: true });
+      expect(faults.toJSON()).toMatchObject({ createDelayMs: 2000, down: true, dropIpn: false });
+    });
+
+    it('an empty or missing value changes nothing', () => {
+      const faults = new SimulatorFaults();
+      expect(applyFaultsFromEnv(faults, undefined)).toEqual({});
+      expect(applyFaultsFromEnv(faults, '  ')).toEqual({});
+      expect(faults.toJSON()).toEqual(new SimulatorFaults().toJSON());
+    });
+
+    it.each([
+      ['not JSON', '{down:true}', 'not valid JSON'],
+      ['a typo in a switch name', '{"createDelay":2000}', 'SIM_FAULTS'],
+      ['a wrong type', '{"down":"yes"}', 'SIM_FAULTS'],
+    ])('refuses %s, so the start stops instead of running without the fault', (_label, value, message) => {
+      expect(() => applyFaultsFromEnv(new SimulatorFaults(), value)).toThrow(message);
     });
   });
 

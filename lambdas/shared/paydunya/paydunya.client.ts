@@ -1,7 +1,15 @@
 import type { PaydunyaKeys } from '../contract/secrets';
 import { GatewayError } from '../domain/errors';
 import type { PaymentMode } from '../domain/order';
-import type { ConfirmedInvoice, CreatedInvoice, InvoiceRequest, PaymentGateway } from '../domain/ports';
+import type {
+  ConfirmedInvoice,
+  CreatedInvoice,
+  GatewayAvailability,
+  InvoiceRequest,
+  PaymentGateway,
+} from '../domain/ports';
+import type { CallGuard } from '../platform/circuit-breaker';
+import { createKeepAliveFetch, type HttpFetch } from './keep-alive-fetch';
 import { confirmSchema, createSuccessSchema, envelopeSchema, TOKEN_PATTERN } from './paydunya.schema';
 import { normalisePaymentMethod, toInvoiceStatus } from './status';
 
@@ -10,12 +18,42 @@ export const PAYDUNYA_BASE_URLS: Readonly<Record<PaymentMode, string>> = {
   live: 'https://app.paydunya.com/api/v1',
 };
 
+/** Retries of confirm (an idempotent GET): exponential backoff with full jitter, inside a wall-clock budget. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** The wait before retry n is random in [0, min(maxDelayMs, baseDelayMs × 2^(n-1))). */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** All attempts and waits together; each attempt's timeout is cut to what is left of it. */
+  readonly budgetMs: number;
+}
+
+/**
+ * 3 attempts, 200 ms base, 2 s cap, 1.5 × the per-call timeout in all: with the stages' 8 s timeout that is 12 s,
+ * inside the webhook's 20 s Lambda timeout with room for DynamoDB and the answer.
+ */
+export const confirmRetryDefaults = (timeoutMs: number): RetryPolicy => ({
+  maxAttempts: 3,
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+  budgetMs: Math.round(timeoutMs * 1.5),
+});
+
 export interface PaydunyaClientOptions {
   /** API roots per mode; PayDunya's own by default, the simulator's in local mode and tests. */
   readonly baseUrls?: Readonly<Record<PaymentMode, string>>;
   /** Per-call timeout; well under the Lambda timeout so the caller can still answer cleanly. */
   readonly timeoutMs: number;
-  readonly fetch?: typeof fetch;
+  /** The HTTP transport: by default a keep-alive pool of its own (`createKeepAliveFetch`), one per client. */
+  readonly fetch?: HttpFetch;
+  /** The circuit breaker every call goes through (one per warm instance); none by default. */
+  readonly guard?: CallGuard;
+  readonly confirmRetry?: Partial<RetryPolicy>;
+  /** For tests: the jitter source (0 ≤ x < 1), the wait and the clock. */
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
 }
 
 const keyHeaders = (mode: PaymentMode, keys: PaydunyaKeys): Record<string, string> => {
@@ -32,17 +70,38 @@ const keyHeaders = (mode: PaymentMode, keys: PaydunyaKeys): Record<string, strin
   };
 };
 
-/** PayDunya checkout-invoice API over native fetch (API.md §2–§4). Every answer is checked before it is believed. */
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const ALWAYS: CallGuard = {
+  run: (call) => call(),
+  availability: (): GatewayAvailability => ({ available: true }),
+};
+
+/**
+ * PayDunya checkout-invoice API (API.md §2–§4). Every answer is checked before it is believed.
+ * - Connections are pooled and reused (keep-alive), every call has its own timeout.
+ * - Create is never retried here: a POST whose answer was lost may have made an invoice, and only the caller's
+ *   Idempotency-Key can safely ask again (a new order, never a second invoice for the same one).
+ * - Confirm is retried on `unavailable` answers (timeout, reset, 5xx, 429, unreadable) with backoff and full
+ *   jitter, within a budget, and not once the circuit breaker has opened.
+ * - Every attempt goes through the guard (circuit breaker), which counts it and refuses calls while open.
+ */
 export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGateway => {
   const baseUrls = options.baseUrls ?? PAYDUNYA_BASE_URLS;
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? createKeepAliveFetch();
+  const guard = options.guard ?? ALWAYS;
+  const retry = { ...confirmRetryDefaults(options.timeoutMs), ...options.confirmRetry };
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? wait;
+  const now = options.now ?? Date.now;
+  // No retry is started with less than this left of the budget: it would most likely time out anyway.
+  const minAttemptMs = Math.min(500, options.timeoutMs / 4);
 
-  const call = async (url: string, init: RequestInit, what: string): Promise<unknown> => {
+  const call = async (url: string, init: RequestInit, what: string, timeoutMs: number): Promise<unknown> => {
     let response: Response;
     try {
       response = await doFetch(url, {
         ...init,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
     } catch (error) {
@@ -82,6 +141,25 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
     return json;
   };
 
+  /** Retries `attempt` on `unavailable` only, while attempts, budget and the circuit breaker allow. */
+  const withRetry = async (attempt: (timeoutMs: number) => Promise<unknown>): Promise<unknown> => {
+    const started = now();
+    for (let n = 1; ; n++) {
+      const left = retry.budgetMs - (now() - started);
+      try {
+        return await attempt(Math.max(1, Math.min(options.timeoutMs, left)));
+      } catch (error) {
+        if (!(error instanceof GatewayError) || error.kind !== 'unavailable') throw error;
+        const delay = Math.floor(random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (n - 1)));
+        const leftAfterWait = retry.budgetMs - (now() - started) - delay;
+        if (n >= retry.maxAttempts || leftAfterWait < minAttemptMs || !guard.availability().available) {
+          throw n === 1 ? error : new GatewayError('unavailable', `${error.message} (after ${n} attempts)`);
+        }
+        await sleep(delay);
+      }
+    }
+  };
+
   return {
     async createInvoice(mode, keys, request: InvoiceRequest): Promise<CreatedInvoice> {
       const items = Object.fromEntries(
@@ -116,14 +194,15 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
           cancel_url: request.cancelUrl,
         },
       };
-      const json = await call(
-        `${baseUrls[mode]}/checkout-invoice/create`,
-        {
-          method: 'POST',
-          headers: { ...keyHeaders(mode, keys), 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        },
-        'create',
+      const headers = { ...keyHeaders(mode, keys), 'Content-Type': 'application/json' };
+      // One attempt only, whatever happens (see above).
+      const json = await guard.run(() =>
+        call(
+          `${baseUrls[mode]}/checkout-invoice/create`,
+          { method: 'POST', headers, body: JSON.stringify(body) },
+          'create',
+          options.timeoutMs,
+        ),
       );
       const parsed = createSuccessSchema.safeParse(json);
       if (!parsed.success) {
@@ -139,10 +218,10 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
       if (!TOKEN_PATTERN.test(token)) {
         throw new GatewayError('refused', 'PayDunya confirm: malformed token');
       }
-      const json = await call(
-        `${baseUrls[mode]}/checkout-invoice/confirm/${encodeURIComponent(token)}`,
-        { method: 'GET', headers: keyHeaders(mode, keys) },
-        'confirm',
+      const url = `${baseUrls[mode]}/checkout-invoice/confirm/${encodeURIComponent(token)}`;
+      const headers = keyHeaders(mode, keys);
+      const json = await withRetry((timeoutMs) =>
+        guard.run(() => call(url, { method: 'GET', headers }, 'confirm', timeoutMs)),
       );
       const parsed = confirmSchema.safeParse(json);
       if (!parsed.success) {
@@ -164,5 +243,7 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
         failReason: answer.fail_reason || undefined,
       };
     },
+
+    availability: () => guard.availability(),
   };
 };
