@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { flagsSchema } from '../lambdas/shared/contract/flags';
 import { paydunyaKeysSchema } from '../lambdas/shared/contract/secrets';
 import type {

@@ -3,7 +3,11 @@ import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
 import type { AppContext } from '../lambdas/shared/domain/context';
 import type { PaymentMode } from '../lambdas/shared/domain/order';
 import type { Telemetry } from '../lambdas/shared/domain/ports';
+import type { HttpFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
 import { createPaydunyaClient } from '../lambdas/shared/paydunya/paydunya.client';
+import { type CallGuard, createPaydunyaCircuit } from '../lambdas/shared/platform/circuit-breaker';
+import { createDeduplicatingAlerts } from '../lambdas/shared/platform/deduplicating-alerts';
+import { redactingSecrets } from '../lambdas/shared/platform/log-redaction';
 import { logger, metrics } from '../lambdas/shared/platform/powertools';
 import { createPowertoolsTelemetry } from '../lambdas/shared/platform/powertools-telemetry';
 import { createDocumentClient } from '../lambdas/shared/store/dynamo-client';
@@ -24,6 +28,10 @@ export interface LocalContextOptions {
   readonly paydunyaBaseUrls?: Readonly<Record<PaymentMode, string>>;
   readonly paydunyaTimeoutMs?: number;
   readonly paydunyaMode?: PaymentMode;
+  /** PayDunya's HTTP transport; a keep-alive pool of the client's own by default. */
+  readonly paydunyaFetch?: HttpFetch;
+  /** The PayDunya circuit breaker; by default one with the production settings, reporting to this context. */
+  readonly circuit?: CallGuard;
   readonly secretsFile: string;
   readonly flagsFile: string;
   readonly alertsLog: string;
@@ -51,6 +59,16 @@ export const LOCAL_STORE: StoreInfo = {
 export const buildLocalContext = async (options: LocalContextOptions): Promise<AppContext> => {
   const secrets = await readLocalSecrets(options.secretsFile);
   const documents = createDocumentClient({ ...LOCAL_AWS, endpoint: options.dynamoEndpoint });
+  const telemetry = options.telemetry ?? createPowertoolsTelemetry(logger, metrics);
+  const store = createDynamoPaymentStore(documents, options.tableName);
+  const clock = { now: () => new Date() };
+  // The same de-duplication as on AWS, claimed in the local table: a storm of identical alerts is logged once.
+  const alerts = createDeduplicatingAlerts(createLogAlerts(options.alertsLog, 'local', options.printAlert), {
+    stage: 'local',
+    store,
+    clock,
+    telemetry,
+  });
   return {
     config: {
       stage: 'local',
@@ -61,16 +79,18 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
       store: options.store,
       customerAttempts: options.customerAttempts ?? THRESHOLDS.customerAttempts,
     },
-    store: createDynamoPaymentStore(documents, options.tableName),
+    store,
     gateway: createPaydunyaClient({
       timeoutMs: options.paydunyaTimeoutMs ?? 8_000,
       ...(options.paydunyaBaseUrls ? { baseUrls: options.paydunyaBaseUrls } : {}),
+      ...(options.paydunyaFetch ? { fetch: options.paydunyaFetch } : {}),
+      guard: options.circuit ?? createPaydunyaCircuit({ telemetry, alerts }),
     }),
-    secrets: createFileSecrets(options.secretsFile),
+    secrets: redactingSecrets(createFileSecrets(options.secretsFile)),
     flags: createFileFlags(options.flagsFile),
-    alerts: createLogAlerts(options.alertsLog, 'local', options.printAlert),
+    alerts,
     keys: createLocalKeyManager(secrets.pii_key),
-    telemetry: options.telemetry ?? createPowertoolsTelemetry(logger, metrics),
-    clock: { now: () => new Date() },
+    telemetry,
+    clock,
   };
 };

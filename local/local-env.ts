@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TABLE } from '../lambdas/shared/contract/table';
 import type { PaymentMode } from '../lambdas/shared/domain/order';
 import { LOCAL_STORE, type LocalContextOptions } from './local-context';

@@ -9,34 +9,24 @@
  * simulator is not started and the same handlers talk to PayDunya's real sandbox.
  */
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
-import { TABLE } from '../lambdas/shared/contract/table';
+import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
+import { reconcilePending } from '../lambdas/shared/domain/reconcile';
 import { PAYDUNYA_BASE_URLS } from '../lambdas/shared/paydunya/paydunya.client';
 import { metrics } from '../lambdas/shared/platform/powertools';
 import { startApiServer } from './api-server';
 import { ensureTable } from './create-table';
 import { LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
-import { buildLocalContext, LOCAL_STORE } from './local-context';
+import { buildLocalContext } from './local-context';
+import { LOCAL_DIR, LOCAL_TABLE, localContextOptions, localEnv } from './local-env';
 import { prepareLocalFiles } from './local-files';
+import { applyFaultsFromEnv } from './paydunya-simulator/faults';
 import { startSimulator } from './paydunya-simulator/simulator';
 
-const env = z
-  .object({
-    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-    DYNAMODB_PORT: z.coerce.number().int().min(1).max(65535).default(8000),
-    SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(8001),
-    DYNAMODB_DATA_DIR: z.string().optional(),
-    PAYDUNYA_MODE: z.enum(['test']).optional(),
-    PAYDUNYA_MASTER_KEY: z.string().min(1).optional(),
-    PAYDUNYA_PRIVATE_KEY: z.string().min(1).optional(),
-    PAYDUNYA_TOKEN: z.string().min(1).optional(),
-  })
-  .parse(process.env);
+const env = localEnv;
 
 const main = async () => {
-  const dir = resolve('.local');
+  const dir = LOCAL_DIR;
   await mkdir(dir, { recursive: true });
   const realSandbox =
     env.PAYDUNYA_MODE === 'test' && env.PAYDUNYA_MASTER_KEY && env.PAYDUNYA_PRIVATE_KEY && env.PAYDUNYA_TOKEN
@@ -58,7 +48,7 @@ const main = async () => {
   try {
     const dynamo = await startDynamoDbLocal({ port: env.DYNAMODB_PORT, dbPath: env.DYNAMODB_DATA_DIR });
     stops.push(dynamo.stop);
-    const tableName = TABLE.nameFor('local');
+    const tableName = LOCAL_TABLE;
     const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
     await ensureTable(admin, tableName);
     admin.destroy();
@@ -79,27 +69,33 @@ const main = async () => {
         log: (line) => console.log(`[paydunya-sim] ${line}`),
       });
       stops.push(sim.stop);
+      // Faults from the start, as JSON: SIM_FAULTS='{"createDelayMs":2000}' (the same switches as /__sim/faults).
+      const faults = applyFaultsFromEnv(sim.faults, process.env.SIM_FAULTS);
+      if (Object.keys(faults).length > 0) {
+        console.log(`[paydunya-sim] faults from SIM_FAULTS: ${JSON.stringify(faults)}`);
+      }
       baseUrls = { test: sim.apiBase('test'), live: sim.apiBase('live') };
       simulatorUrl = sim.url;
     }
 
-    const publicBaseUrl = `http://localhost:${env.PORT}`;
-    const ctx = await buildLocalContext({
-      tableName,
-      dynamoEndpoint: dynamo.endpoint,
-      paydunyaBaseUrls: baseUrls,
-      secretsFile: files.secretsFile,
-      flagsFile: files.flagsFile,
-      alertsLog: files.alertsLog,
-      // PayDunya's real sandbox cannot reach loopback: its IPNs will not arrive, confirm on return still works.
-      publicBaseUrl,
-      returnUrl: `${publicBaseUrl}/checkout/return`,
-      cancelUrl: `${publicBaseUrl}/checkout/cancel`,
-      store: LOCAL_STORE,
-    });
+    const options = localContextOptions(files, baseUrls);
+    const { publicBaseUrl } = options;
+    const ctx = await buildLocalContext(options);
     // Lambda flushes metrics at the end of each invocation; so does the emulation.
     const api = await startApiServer(ctx, env.PORT, { afterRequest: () => metrics.publishStoredMetrics() });
     stops.push(api.stop);
+
+    // As the EventBridge schedule does on AWS: settle PENDING orders whose IPN never came.
+    const timer = setInterval(() => {
+      reconcilePending(ctx, {
+        olderThanMinutes: THRESHOLDS.reconcile.pendingOlderThanMinutes,
+        invoiceExpiryHours: THRESHOLDS.reconcile.invoiceExpiryHours,
+        concurrency: THRESHOLDS.reconcile.concurrency,
+      })
+        .catch((error: unknown) => console.error('reconcile failed', error))
+        .finally(() => metrics.publishStoredMetrics());
+    }, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    stops.push(async () => clearInterval(timer));
 
     console.log(
       [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROUTES } from '../shared/contract/routes';
 import type { AppContext } from '../shared/domain/context';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';

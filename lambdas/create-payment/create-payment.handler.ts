@@ -4,6 +4,7 @@ import { createPayment } from '../shared/domain/create-payment';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';
 import { parsePaymentRequest } from '../shared/domain/payment-request.schema';
 import { buildCreatePaymentContext } from '../shared/platform/aws-context';
+import { noteSensitive } from '../shared/platform/correlation';
 import {
   type ApiEvent,
   type ApiResult,
@@ -57,6 +58,8 @@ export const handleCreatePayment = async (event: ApiEvent, ctx: AppContext): Pro
       throw new ValidationError('The request body is not valid JSON.', [], 'INVALID_JSON');
     }
     const request = parsePaymentRequest(body);
+    // Whatever this request logs from here on, the customer's own details are redacted from it verbatim.
+    noteSensitive([request.customer_name, request.customer_email, request.customer_phone]);
     const result = await createPayment(ctx, { idempotencyKey, request });
     return json(
       result.response.statusCode,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { THRESHOLDS } from '../shared/contract/thresholds';
 import type { IpnDeps } from '../shared/domain/context';
 import { runDailyReport } from '../shared/domain/daily-report';

@@ -3,6 +3,7 @@ import { CALLBACK_QUERY, LIMITS } from '../shared/contract/routes';
 import { handleIpn } from '../shared/domain/handle-ipn';
 import { parseIpn } from '../shared/paydunya/ipn';
 import { buildWebhookContext, type WebhookContext } from '../shared/platform/aws-context';
+import { noteCorrelation } from '../shared/platform/correlation';
 import {
   type ApiEvent,
   type ApiResult,
@@ -27,6 +28,8 @@ export const handleWebhook = async (event: ApiEvent, ctx: WebhookContext): Promi
       bodyBytes(event) > LIMITS.maxBodyBytes
         ? undefined
         : parseIpn(rawBody(event), header(event, 'content-type'));
+    // The invoice token correlates this request's log lines with the order's other requests.
+    noteCorrelation({ token: notice?.token });
     const query = event.queryStringParameters ?? {};
     const result = await handleIpn(ctx, {
       notice,

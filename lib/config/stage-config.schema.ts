@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { flagsSchema } from '../../lambdas/shared/contract/flags';
 import { storeInfoSchema } from '../../lambdas/shared/contract/store-info';
 

@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-appconfig';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
 import type { FlagsRollout } from '../config';
 import type { FlagsSource } from './payment-function';

@@ -14,6 +14,7 @@ import { PaymentFunction } from '../constructs/payment-function';
 import { PaymentsApi, type RouteOptions } from '../constructs/payments-api';
 import { PaymentsMonitoring } from '../constructs/payments-monitoring';
 import { ReconcileOperations } from '../constructs/reconcile-operations';
+import { RESTORE_DRILL_FUNCTION, RESTORE_DRILL_STAGES, RestoreDrill } from '../constructs/restore-drill';
 import type { PaymentsData } from './data-stack';
 
 export interface ApplicationStackProps extends StackProps {
@@ -82,6 +83,8 @@ export class ApplicationStack extends Stack {
   /** The operator routes (reports, review decisions). */
   readonly admin: PaymentFunction;
   readonly reconcileOperations: ReconcileOperations;
+  /** The monthly backup-restoration drill, where data is kept (staging, prod). */
+  readonly restoreDrill: RestoreDrill | undefined;
   readonly alerts: AlertTopics;
   readonly monitoring: PaymentsMonitoring;
   readonly flags: FeatureFlags;
@@ -210,6 +213,16 @@ export class ApplicationStack extends Stack {
       topics: this.alerts,
       dashboard: this.monitoring.dashboard,
     });
+
+    this.restoreDrill = RESTORE_DRILL_STAGES.includes(config.stage)
+      ? new RestoreDrill(this, 'BackupRestoreDrill', {
+          stage: config.stage,
+          fn: this.addFunction('restore-drill', RESTORE_DRILL_FUNCTION),
+          table: data.table,
+          tableKey: data.tableKey,
+          notify: this.alerts.warning,
+        })
+      : undefined;
 
     this.flags = new FeatureFlags(this, 'Flags', {
       stage: config.stage,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { renderGatewayErrorPage } from './checkout-page.js';
 import type { SimContext } from './context.js';
 import { parseCreateRequest } from './create-request.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a PayDunya confirm answer echoes for one line; everything is a string there (API.md §4). */
 export interface SimItem {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Which PayDunya call a wire-level fault applies to. */
 export type FaultTarget = 'create' | 'confirm';

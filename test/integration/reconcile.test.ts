@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import type { AppContext } from '../../lambdas/shared/domain/context';
 import { recheckUnpaid, reconcilePending } from '../../lambdas/shared/domain/reconcile';
 import { bodyOf, type Json } from '../support/json';
-import { type Harness, startHarness } from './harness';
+import { type Harness, startHarness, validOrder } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -138,5 +139,45 @@ describe('reconcile: PayDunya down', () => {
     const summary = await reconcilePending(h.ctx, OPTIONS);
     expect(summary.errors).toBeGreaterThanOrEqual(1);
     expect((await payment(orderId)).status).toBe('PENDING');
+  });
+});
+
+describe('reconcile: orders stuck in CREATED', () => {
+  let stuck: Harness;
+  let failPending = false;
+  beforeAll(async () => {
+    stuck = await startHarness({
+      // The PENDING write fails once PayDunya has created the invoice: the order is left CREATED.
+      wrapStore: (store) => ({
+        ...store,
+        transition: async (request) => {
+          if (failPending && request.to === 'PENDING') throw new Error('DynamoDB unavailable');
+          return store.transition(request);
+        },
+      }),
+    });
+  });
+  afterAll(async () => stuck?.stop());
+
+  it('closes an order that never reached PENDING as INITIATION_FAILED and frees its Idempotency-Key', async () => {
+    const key = randomUUID();
+    const body = validOrder();
+    failPending = true;
+    expect((await stuck.post(body, key)).status).toBe(500);
+    failPending = false;
+    expect((await stuck.post(body, key)).status).toBe(409);
+
+    const summary = await reconcilePending(stuck.ctx, OPTIONS);
+    expect(summary.settled.INITIATION_FAILED).toBe(1);
+    const alert = (await stuck.alerts()).find((a) => a.type === 'stale-created-order');
+    const closed = await bodyOf(await stuck.get(alert?.orderId ?? ''));
+    expect(closed.status).toBe('INITIATION_FAILED');
+    expect(closed.events.at(-1)).toMatchObject({
+      from: 'CREATED',
+      to: 'INITIATION_FAILED',
+      actor: 'reconcile',
+    });
+
+    expect((await stuck.post(body, key)).status).toBe(201);
   });
 });

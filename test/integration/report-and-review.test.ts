@@ -137,9 +137,8 @@ describe('daily reconciliation report', () => {
     const orders = (await allOrders()).filter((o) => o.createdAt.startsWith(today()));
     const byStatus: Record<string, { count: number; amountXof: number }> = {};
     for (const o of orders) {
-      const entry = (byStatus[o.status] ??= { count: 0, amountXof: 0 });
-      entry.count++;
-      entry.amountXof += o.amount;
+      const entry = byStatus[o.status] ?? { count: 0, amountXof: 0 };
+      byStatus[o.status] = { count: entry.count + 1, amountXof: entry.amountXof + o.amount };
     }
     const paid = orders.filter((o) => ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'].includes(o.status));
     const ended = orders.filter((o) => !['CREATED', 'PENDING'].includes(o.status));

@@ -22,6 +22,10 @@ export const ENV = {
   customerAttemptMax: 'CUSTOMER_ATTEMPT_MAX',
   customerAttemptWindowSeconds: 'CUSTOMER_ATTEMPT_WINDOW_SECONDS',
   reconcileOlderThanMinutes: 'RECONCILE_OLDER_THAN_MINUTES',
+  /** Comma-separated browser origins allowed to call the public routes (Temba's checkout web app). */
+  corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  /** The payments table's KMS key: the restore drill encrypts its scratch copy with it. */
+  tableKeyArn: 'TABLE_KEY_ARN',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Feature flags. The same shape is served by AppConfig (`AWS.AppConfig.FeatureFlags` profiles resolve to

@@ -17,7 +17,23 @@ export const METRICS = {
   fraudSuspected: 'FraudSuspected',
   stateConflict: 'StateConflict',
   reconcileDiscrepancy: 'ReconcileDiscrepancy',
+  /** One per reconcile run: the heartbeat its missing-data alarm watches. */
+  reconcileRun: 'ReconcileRun',
+  reconcileErrors: 'ReconcileErrors',
+  paymentExpired: 'PaymentExpired',
+  reviewDecided: 'ReviewDecided',
+  dailyReportPublished: 'DailyReportPublished',
   circuitOpen: 'CircuitOpen',
+  /** PayDunya circuit breaker state per warm instance: 0 closed, 1 half-open, 2 open. */
+  circuitState: 'CircuitState',
+  /** An alert not sent because an identical one went out within the de-duplication window. */
+  alertSuppressed: 'AlertSuppressed',
+  /** Restore drill outcome: 1 the restored copy matched the table, 0 it did not or the drill broke. */
+  restoreDrillSucceeded: 'RestoreDrillSucceeded',
+  /** Restore drill duration, restore start to verdict (ms). */
+  restoreDrillDuration: 'RestoreDrillDuration',
+  /** Days since the last successful restore drill, published daily: the "drill missing" alarm reads it. */
+  restoreDrillAgeDays: 'RestoreDrillAgeDays',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

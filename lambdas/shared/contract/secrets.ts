@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Shape of the PayDunya keys secret. One master key serves both modes (API.md §1); the private key and the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The PayDunya `store` object shown on the hosted payment page (API.md §3). */
 export const storeInfoSchema = z.object({

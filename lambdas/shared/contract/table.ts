@@ -6,6 +6,8 @@
  * - order          pk=ORDER#<orderId>  sk=ORDER
  * - audit event    pk=ORDER#<orderId>  sk=AUDIT#<version, zero-padded>   (append-only)
  * - idempotency    pk=IDEM#<sha256(key)> sk=IDEM                          (expires through TTL)
+ * - alert claim    pk=ALERT#<stage>#<type>#<orderId or summary hash> sk=ALERT (de-duplication window; TTL)
+ * - restore drill  pk=DRILL sk=RUN#<started at, ISO>                      (one per drill run; TTL after a year)
  */
 export const TABLE = {
   /** Physical name per stage; local mode uses `temba-payments-local`. */
@@ -30,3 +32,16 @@ export const TABLE = {
 } as const;
 
 export type KeyAttribute = { readonly name: string; readonly type: 'S' | 'N' };
+
+/** Partition key prefixes of the operational items (alert de-duplication, restore drill runs). */
+export const ITEM_PREFIX = { alert: 'ALERT#', restoreDrill: 'DRILL' } as const;
+
+/**
+ * Scratch tables of the restore drill: `temba-payments-<stage>-drill-<yyyymmddhhmm>`. The drill may restore into,
+ * read and delete only tables with this prefix (IAM in lib/constructs/restore-drill.ts).
+ */
+export const DRILL_TABLE = {
+  prefixFor: (stage: string): string => `${TABLE.nameFor(stage)}-drill-`,
+  nameFor: (stage: string, at: Date): string =>
+    `${TABLE.nameFor(stage)}-drill-${at.toISOString().slice(0, 16).replace(/[-T:]/g, '')}`,
+} as const;

@@ -62,27 +62,27 @@ const secondsToMidnightUtc = (now: Date): number => {
   return Math.ceil((midnight - now.getTime()) / 1000);
 };
 
-/** Tells the on-call when this order takes the day's reservations across 80% or to 100% of a limit. */
+/**
+ * Tells the on-call once a day when the day's reservations reach 80% and 100% of a limit. Concurrent creates
+ * all see the level passed; the conditional claim lets exactly one of them send the alert.
+ */
 const warnAsLimitFills = async (
   ctx: AppContext,
-  order: Order,
+  day: string,
   limit: { readonly max_xof: number; readonly max_count: number },
 ): Promise<void> => {
-  const usage = await ctx.store.getDailyLimitUsage(dayOf(order.createdAt));
-  const crossed = (after: number, own: number, max: number, ratio: number) =>
-    after >= max * ratio && after - own < max * ratio;
+  const usage = await ctx.store.getDailyLimitUsage(day);
+  const used = Math.max(usage.reservedXof / limit.max_xof, usage.reservedCount / limit.max_count);
   for (const ratio of [1, THRESHOLDS.dailyLimitWarningRatio]) {
-    if (
-      crossed(usage.reservedXof, order.amount, limit.max_xof, ratio) ||
-      crossed(usage.reservedCount, 1, limit.max_count, ratio)
-    ) {
+    if (used < ratio) continue;
+    const level = String(Math.round(ratio * 100));
+    if (await ctx.store.claimLimitWarning(day, level)) {
       await ctx.alerts.publish({
         type: ratio === 1 ? 'daily-limit-full' : 'daily-limit-80',
         severity: 'warning',
-        summary: `Daily payment limit ${Math.round(ratio * 100)}% used: ${usage.reservedXof}/${limit.max_xof} XOF, ${usage.reservedCount}/${limit.max_count} orders`,
-        details: { day: dayOf(order.createdAt) },
+        summary: `Daily payment limit ${level}% used: ${usage.reservedXof}/${limit.max_xof} XOF, ${usage.reservedCount}/${limit.max_count} orders`,
+        details: { day },
       });
-      return;
     }
   }
 };
@@ -100,6 +100,7 @@ const usableKeys = (keys: PaydunyaKeys, mode: PaymentMode): boolean =>
  * Creates a payment: validates nothing itself (the handler passes a parsed request), then
  * 1. refuses at once if payments are paused;
  * 2. answers a repeated Idempotency-Key from its record (409 if the body differs or the first is in flight);
+ *    then refuses (503, Retry-After) while the PayDunya circuit breaker is open, before writing anything;
  * 3. writes the order CREATED with its audit event and the idempotency record, in one transaction;
  * 4. asks PayDunya for an invoice whose callback URL carries the order id and its signature;
  * 5. moves the order to PENDING with the token (storing the answer for replays), or to INITIATION_FAILED
@@ -123,6 +124,19 @@ export const createPayment = async (
   const requestHash = sha256Hex(canonicalJson(input.request));
   const existing = await store.getIdempotencyRecord(keyHash);
   if (existing) return replay(existing, requestHash);
+
+  // PayDunya is known to be failing (circuit breaker open): refuse before any order or limit is written.
+  const provider = ctx.gateway.availability();
+  if (!provider.available) {
+    telemetry.warn('payment refused: the PayDunya circuit breaker is open', {
+      retryAfterSeconds: provider.retryAfterSeconds,
+    });
+    throw new ServiceUnavailableError(
+      'Our payment provider is not answering at the moment. No payment was started and nothing was charged; please try again in a minute.',
+      'PAYMENT_PROVIDER_UNAVAILABLE',
+      provider.retryAfterSeconds,
+    );
+  }
 
   const mode: PaymentMode = config.paydunyaMode === 'live' && flags.live_payments.enabled ? 'live' : 'test';
   const [keys, signingSecret] = await Promise.all([ctx.secrets.paydunyaKeys(), ctx.secrets.signingSecret()]);
@@ -158,6 +172,7 @@ export const createPayment = async (
     customer: { email: maskEmail(request.customer_email), phone: maskPhone(request.customer_phone) },
     customerEncrypted: await sealJson(ctx.keys, customer, { orderId }),
     phoneHash: phoneHash(signingSecret, request.customer_phone),
+    idempotencyKeyHash: keyHash,
     createdAt: now,
     updatedAt: now,
     ...(flags.daily_limit.enabled ? { limitReserved: true } : {}),
@@ -215,7 +230,7 @@ export const createPayment = async (
       secondsToMidnightUtc(ctx.clock.now()),
     );
   }
-  if (limit.enabled) await warnAsLimitFills(ctx, order, limit);
+  if (limit.enabled) await warnAsLimitFills(ctx, dayOf(now), limit);
 
   const callbackUrl = new URL(ROUTES.paydunyaWebhook.path, config.publicBaseUrl);
   callbackUrl.searchParams.set('o', orderId);

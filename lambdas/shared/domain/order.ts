@@ -90,6 +90,8 @@ export interface Order {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly completedAt?: string;
+  /** The hashed Idempotency-Key that created it: reconcile releases it if the order never reaches PENDING. */
+  readonly idempotencyKeyHash?: string;
   /** True when the order holds part of the stage's daily limit (given back if it ends unpaid). */
   readonly limitReserved?: boolean;
   /** The review threshold this order was above when it was created; it is reviewed once paid. */

@@ -59,10 +59,18 @@ export interface PaymentStore {
   createOrder(request: CreateOrderRequest): Promise<CreateOrderResult>;
   transition(request: TransitionRequest): Promise<TransitionResult>;
   getDailyLimitUsage(day: string): Promise<DailyLimitUsage>;
+  /** Marks that the day's limit passed a warning level; true only for the first caller, so one alert per level. */
+  claimLimitWarning(day: string, level: string): Promise<boolean>;
   getDailyAggregate(day: string): Promise<DailyAggregate>;
   /** Orders in a status created before a time, oldest first, through the byStatus index (never a scan). */
   listByStatus(status: OrderStatus, createdBefore: string, createdAfter?: string): AsyncIterable<Order>;
   putReport(day: string, report: unknown): Promise<void>;
+  /**
+   * Claims an alert key for a de-duplication window (conditional write, TTL-cleaned): `claimed` for the first
+   * caller of a window, across every warm instance; the others are counted as suppressed, and that count is
+   * handed to the next claim once the window has ended.
+   */
+  claimAlert(key: string, nowSeconds: number, windowSeconds: number): Promise<AlertClaim>;
   getReport(day: string): Promise<unknown | undefined>;
 }
 
@@ -134,9 +142,16 @@ export interface ConfirmedInvoice {
   readonly failReason?: string;
 }
 
+/** Whether gateway calls are let through now; not while its circuit breaker is open. */
+export type GatewayAvailability =
+  | { readonly available: true }
+  | { readonly available: false; readonly retryAfterSeconds: number };
+
 export interface PaymentGateway {
   createInvoice(mode: PaymentMode, keys: PaydunyaKeys, request: InvoiceRequest): Promise<CreatedInvoice>;
   confirm(mode: PaymentMode, keys: PaydunyaKeys, token: string): Promise<ConfirmedInvoice>;
+  /** Answered from memory, without calling anyone: lets a use case refuse before it writes anything. */
+  availability(): GatewayAvailability;
 }
 
 export interface SecretsProvider {
@@ -156,6 +171,12 @@ export interface Alert {
   readonly summary: string;
   readonly orderId?: string;
   readonly details?: Readonly<Record<string, string | number | boolean | undefined>>;
+}
+
+export interface AlertClaim {
+  readonly claimed: boolean;
+  /** When claimed: identical alerts suppressed during the previous window of this key. */
+  readonly suppressedBefore: number;
 }
 
 export interface AlertPublisher {

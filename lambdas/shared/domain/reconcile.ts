@@ -130,6 +130,39 @@ export const reconcileOrder = async (
 };
 
 /**
+ * An order still CREATED long after its request: the process died (or DynamoDB failed) between PayDunya's
+ * create and the PENDING write. No customer ever received its checkout URL, so nothing can be paid on it; it
+ * ends INITIATION_FAILED and its Idempotency-Key is released so the customer's retry can go through.
+ */
+const sweepStaleCreated = async (ctx: IpnDeps, listed: Order, summary: ReconcileSummary): Promise<void> => {
+  const order = await ctx.store.getOrder(listed.orderId);
+  if (order?.status !== 'CREATED') return;
+  summary.checked++;
+  const result = await ctx.store.transition({
+    order,
+    to: 'INITIATION_FAILED',
+    at: ctx.clock.now().toISOString(),
+    audit: {
+      actor: 'reconcile',
+      reason: 'never reached PENDING: the invoice was not recorded, no checkout was shown',
+    },
+    ...(order.idempotencyKeyHash
+      ? { idempotency: { keyHash: order.idempotencyKeyHash, kind: 'release' as const } }
+      : {}),
+  });
+  if (result === 'applied') {
+    summary.settled.INITIATION_FAILED = (summary.settled.INITIATION_FAILED ?? 0) + 1;
+    await ctx.alerts.publish({
+      type: 'stale-created-order',
+      severity: 'warning',
+      orderId: order.orderId,
+      summary:
+        'An order stayed CREATED (its PENDING write failed after PayDunya create); it was closed unpaid',
+    });
+  }
+};
+
+/**
  * One reconcile run: every PENDING order older than `olderThanMinutes` (found through the byStatus index, never
  * a scan) is confirmed with PayDunya, a few at a time, and settled through the state machine. A payment whose
  * IPN never arrived is completed here; an invoice past its life ends EXPIRED. Emits the heartbeat metric.
@@ -142,6 +175,9 @@ export const reconcilePending = async (
   const cutoff = new Date(ctx.clock.now().getTime() - options.olderThanMinutes * 60_000).toISOString();
   await forEachBounded(ctx.store.listByStatus('PENDING', cutoff), options.concurrency, (order) =>
     reconcileOrder(ctx, order, options, summary),
+  );
+  await forEachBounded(ctx.store.listByStatus('CREATED', cutoff), options.concurrency, (order) =>
+    sweepStaleCreated(ctx, order, summary),
   );
   ctx.telemetry.count(METRICS.reconcileRun);
   if (summary.errors > 0) ctx.telemetry.count(METRICS.reconcileErrors, summary.errors);

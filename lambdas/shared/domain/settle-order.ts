@@ -66,7 +66,6 @@ export const settleOrder = async (
   actor: Actor,
   options: { readonly recordDiscrepancy?: boolean } = {},
 ): Promise<SettleOutcome> => {
-  const { telemetry } = ctx;
   let order: Order | undefined = first;
   for (let attempt = 1; order && attempt <= MAX_ATTEMPTS; attempt++) {
     // PayDunya reports an invoice it let expire as cancelled: the same outcome as our EXPIRED.

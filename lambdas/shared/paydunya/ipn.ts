@@ -1,5 +1,5 @@
 import qs from 'qs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The few IPN fields this service reads. Everything else in the IPN is ignored: confirm is the truth (API.md §5). */
 export interface IpnNotice {

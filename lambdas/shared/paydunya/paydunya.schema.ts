@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Amounts arrive as strings ("15000") in PayDunya's examples and as numbers in some integrations (API.md §4). */
 const integerAmount = z

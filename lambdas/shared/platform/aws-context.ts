@@ -1,6 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from '../contract/env';
 import { storeInfoSchema } from '../contract/store-info';
 import { THRESHOLDS } from '../contract/thresholds';
@@ -14,7 +14,10 @@ import {
   createSecretsManagerSecrets,
   createSnsAlerts,
 } from './aws-adapters';
+import { createPaydunyaCircuit } from './circuit-breaker';
+import { createDeduplicatingAlerts } from './deduplicating-alerts';
 import { requireEnv } from './env';
+import { redactingSecrets } from './log-redaction';
 import { logger, metrics } from './powertools';
 import { createPowertoolsTelemetry } from './powertools-telemetry';
 
@@ -45,14 +48,27 @@ export const buildWebhookContext = (): WebhookContext => {
     .min(500)
     .max(20_000)
     .parse(process.env[ENV.paydunyaTimeoutMs] ?? DEFAULT_PAYDUNYA_TIMEOUT_MS);
-  return {
-    ...buildStatusContext(),
-    gateway: createPaydunyaClient({ timeoutMs }),
-    secrets: createSecretsManagerSecrets(requireEnv(ENV.paydunyaSecretArn), requireEnv(ENV.signingSecretArn)),
-    alerts: createSnsAlerts(new SNSClient({}), stage, {
+  const base = buildStatusContext();
+  // A storm of identical alerts (forged webhooks, an open circuit) pages once per window, across warm instances.
+  const alerts = createDeduplicatingAlerts(
+    createSnsAlerts(new SNSClient({}), stage, {
       critical: requireEnv(ENV.criticalTopicArn),
       warning: requireEnv(ENV.warningTopicArn),
     }),
+    { stage, store: base.store, clock: base.clock, telemetry: base.telemetry },
+  );
+  return {
+    ...base,
+    // One keep-alive pool and one circuit breaker per warm container (built once per cold start).
+    gateway: createPaydunyaClient({
+      timeoutMs,
+      guard: createPaydunyaCircuit({ telemetry: base.telemetry, alerts }),
+    }),
+    // Secret values, once read, are redacted from every log line wherever they appear.
+    secrets: redactingSecrets(
+      createSecretsManagerSecrets(requireEnv(ENV.paydunyaSecretArn), requireEnv(ENV.signingSecretArn)),
+    ),
+    alerts,
   };
 };
 

@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,9 +7,10 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../contract/routes';
-import { TABLE } from '../contract/table';
+import { ITEM_PREFIX, TABLE } from '../contract/table';
 import {
   type AuditEvent,
   dayOf,
@@ -49,6 +50,8 @@ const attemptsKey = (phoneHash: string, windowStart: number) => ({
   sk: `W#${windowStart}`,
 });
 const reportKey = (day: string) => ({ pk: `REPORT#${day}`, sk: 'REPORT' });
+/** An alert claim outlives its window by a week: long enough to report what it suppressed. */
+const ALERT_CLAIM_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * Builds one `ADD` update of the day's counters. Attribute names are flat (`c#PENDING`, `mc#orange-money-burkina`)
@@ -428,6 +431,25 @@ export const createDynamoPaymentStore = (
     };
   },
 
+  async claimLimitWarning(day, level) {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: limitKey(day),
+          UpdateExpression: 'SET #level = :at',
+          ConditionExpression: 'attribute_not_exists(#level)',
+          ExpressionAttributeNames: { '#level': `warned${level}` },
+          ExpressionAttributeValues: { ':at': new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+
   async getDailyAggregate(day) {
     const result = await client.send(
       new GetCommand({ TableName: tableName, Key: dayKey(day), ConsistentRead: true }),
@@ -469,5 +491,43 @@ export const createDynamoPaymentStore = (
       new GetCommand({ TableName: tableName, Key: reportKey(day), ConsistentRead: true }),
     );
     return result.Item?.report;
+  },
+
+  async claimAlert(key, nowSeconds, windowSeconds) {
+    const alertKey = { pk: `${ITEM_PREFIX.alert}${key}`, sk: 'ALERT' };
+    try {
+      // Only the first writer of a window wins; the old item (if any) says how many were suppressed before.
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: alertKey,
+          UpdateExpression:
+            'SET #entity = :entity, windowEndsAt = :ends, suppressed = :zero, #expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(windowEndsAt) OR windowEndsAt <= :now',
+          ExpressionAttributeNames: { '#entity': 'entity', '#expiresAt': TABLE.ttlAttribute },
+          ExpressionAttributeValues: {
+            ':entity': 'alert',
+            ':ends': nowSeconds + windowSeconds,
+            ':zero': 0,
+            ':now': nowSeconds,
+            // Kept a week past its window, so the suppressed count reaches the next alert of the same key.
+            ':expiresAt': nowSeconds + windowSeconds + ALERT_CLAIM_RETENTION_SECONDS,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true, suppressedBefore: Number(result.Attributes?.suppressed ?? 0) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: alertKey,
+        UpdateExpression: 'ADD suppressed :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    return { claimed: false, suppressedBefore: 0 };
   },
 });

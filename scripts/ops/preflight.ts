@@ -1,0 +1,419 @@
+import type { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import {
+  GetLatestConfigurationCommand,
+  StartConfigurationSessionCommand,
+} from '@aws-sdk/client-appconfigdata';
+import { type BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  type CodeDeployClient,
+  GetDeploymentGroupCommand,
+  ListDeploymentGroupsCommand,
+  ListDeploymentsCommand,
+} from '@aws-sdk/client-codedeploy';
+import { DescribeContinuousBackupsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetIPSetCommand,
+  ListIPSetsCommand,
+  ListResourcesForWebACLCommand,
+  ListWebACLsCommand,
+  type WAFV2Client,
+} from '@aws-sdk/client-wafv2';
+import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
+import { PLACEHOLDER_PREFIX, signingSecretSchema } from '../../lambdas/shared/contract/secrets';
+import { maskEmail, maskPhone } from '../../lambdas/shared/domain/masking';
+import type { StageResources } from './stage-resources';
+
+/** The read-only AWS clients preflight uses, all in the stage's region. */
+export interface PreflightClients {
+  readonly secrets: SecretsManagerClient;
+  readonly appConfigData: AppConfigDataClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly backup: BackupClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly sns: SNSClient;
+  readonly waf: WAFV2Client;
+  readonly codedeploy: CodeDeployClient;
+}
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface PreflightOptions {
+  /** Every alarm name the stage's templates define (`expectedAlarmNames`). */
+  readonly expectedAlarms: readonly string[];
+  readonly now: Date;
+  /** The newest backup recovery point may be at most this old (the daily backup runs at 02:00 UTC). */
+  readonly backupMaxAgeHours?: number;
+}
+
+const DEFAULT_BACKUP_MAX_AGE_HOURS = 26;
+/** CodeDeploy statuses of a deployment that is not over yet. */
+const UNFINISHED = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'] as const;
+
+const pass = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
+const fail = (name: string, detail: string): CheckResult => ({ name, ok: false, detail });
+
+/** An AWS error as one line: its name (AccessDenied, ResourceNotFoundException...) and message. */
+const describeError = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** Runs a check; an exception (no access, resource missing) is that check's failure, not the end of preflight. */
+const check = async (
+  name: string,
+  run: () => Promise<CheckResult | CheckResult[]>,
+): Promise<CheckResult[]> => {
+  try {
+    return [await run()].flat();
+  } catch (error) {
+    return [fail(name, describeError(error))];
+  }
+};
+
+const accountOf = (arn: string | undefined): string | undefined => arn?.split(':')[4];
+
+const paydunyaChecks = async (clients: PreflightClients, r: StageResources): Promise<CheckResult[]> => {
+  const filled = 'PayDunya keys secret is filled (no placeholder)';
+  const prefixes = `PayDunya key prefixes match the stage's mode (${r.paydunyaMode})`;
+  const account = `Credentials are for the stage's account (${r.account})`;
+  const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: r.secrets.paydunyaKeys }));
+  const results: CheckResult[] = [];
+  const actualAccount = accountOf(secret.ARN);
+  results.push(
+    actualAccount === r.account
+      ? pass(account, `${actualAccount} ${r.region}`)
+      : fail(
+          account,
+          `the secret lives in account ${actualAccount ?? '?'}: wrong credentials or wrong stage`,
+        ),
+  );
+  let keys: Record<string, unknown>;
+  try {
+    keys = JSON.parse(secret.SecretString ?? '') as Record<string, unknown>;
+  } catch {
+    return [...results, fail(filled, 'the secret is not JSON'), fail(prefixes, 'the secret is not JSON')];
+  }
+  const required = ['master_key', 'test_private_key', 'test_token'];
+  if (r.paydunyaMode === 'live') required.push('live_private_key', 'live_token');
+  // Names only: a value, even a placeholder, is never printed.
+  const unusable = required.filter((field) => {
+    const value = keys[field];
+    return typeof value !== 'string' || value.trim() === '' || value.startsWith(PLACEHOLDER_PREFIX);
+  });
+  results.push(
+    unusable.length === 0
+      ? pass(filled, `${required.join(', ')} set`)
+      : fail(filled, `missing or still ${PLACEHOLDER_PREFIX}...: ${unusable.join(', ')}`),
+  );
+  const problems: string[] = [];
+  const startsWith = (field: string, prefix: string) => {
+    const value = keys[field];
+    if (typeof value === 'string' && !value.startsWith(PLACEHOLDER_PREFIX) && !value.startsWith(prefix)) {
+      problems.push(`${field} does not start with ${prefix}`);
+    }
+  };
+  startsWith('test_private_key', 'test_private_');
+  if (r.paydunyaMode === 'live') startsWith('live_private_key', 'live_private_');
+  else {
+    for (const field of ['live_private_key', 'live_token']) {
+      const value = keys[field];
+      if (typeof value === 'string' && value !== '' && !value.startsWith(PLACEHOLDER_PREFIX)) {
+        problems.push(`${field} is set on a test-mode stage: live keys belong in prod only`);
+      }
+    }
+  }
+  results.push(
+    problems.length === 0
+      ? pass(
+          prefixes,
+          r.paydunyaMode === 'live' ? 'live_private_... and test_private_...' : 'test_private_...',
+        )
+      : fail(prefixes, problems.join('; ')),
+  );
+  return results;
+};
+
+const signingCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'Callback-signing secret is set';
+  const secret = await clients.secrets.send(new GetSecretValueCommand({ SecretId: r.secrets.signing }));
+  return signingSecretSchema.safeParse(secret.SecretString).success
+    ? pass(name, 'generated, at least 32 characters')
+    : fail(name, 'missing or shorter than 32 characters');
+};
+
+/** The flags as the functions receive them (AppConfig data plane), compared with what the stage deploys. */
+const flagsCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'Flags hold what the stage expects';
+  const session = await clients.appConfigData.send(
+    new StartConfigurationSessionCommand({
+      ApplicationIdentifier: r.flags.application,
+      EnvironmentIdentifier: r.flags.environment,
+      ConfigurationProfileIdentifier: r.flags.profile,
+      RequiredMinimumPollIntervalInSeconds: 15,
+    }),
+  );
+  const latest = await clients.appConfigData.send(
+    new GetLatestConfigurationCommand({ ConfigurationToken: session.InitialConfigurationToken }),
+  );
+  const parsed = flagsSchema.safeParse(
+    JSON.parse(new TextDecoder().decode(latest.Configuration ?? new Uint8Array())),
+  );
+  if (!parsed.success) return fail(name, 'the deployed flags do not match the flags schema');
+  const differing = (Object.keys(r.flags.expected) as (keyof Flags)[]).filter(
+    (flag) => JSON.stringify(parsed.data[flag]) !== JSON.stringify(r.flags.expected[flag]),
+  );
+  const summary = `payments_enabled=${parsed.data.payments_enabled.enabled}, live_payments=${parsed.data.live_payments.enabled}`;
+  return differing.length === 0
+    ? pass(name, summary)
+    : fail(
+        name,
+        differing
+          .map(
+            (flag) =>
+              `${flag} is ${JSON.stringify(parsed.data[flag])}, expected ${JSON.stringify(r.flags.expected[flag])}`,
+          )
+          .join('; '),
+      );
+};
+
+const pitrCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'Point-in-time recovery is on';
+  const result = await clients.dynamodb.send(
+    new DescribeContinuousBackupsCommand({ TableName: r.table.name }),
+  );
+  const pitr = result.ContinuousBackupsDescription?.PointInTimeRecoveryDescription;
+  return pitr?.PointInTimeRecoveryStatus === 'ENABLED'
+    ? pass(name, `${r.table.name}, restorable to ${pitr.LatestRestorableDateTime?.toISOString() ?? '?'}`)
+    : fail(name, `${r.table.name}: ${pitr?.PointInTimeRecoveryStatus ?? 'unknown'}`);
+};
+
+const backupCheck = async (
+  clients: PreflightClients,
+  r: StageResources,
+  options: PreflightOptions,
+): Promise<CheckResult> => {
+  const hours = options.backupMaxAgeHours ?? DEFAULT_BACKUP_MAX_AGE_HOURS;
+  const name = `A backup recovery point under ${hours} h old exists`;
+  const after = new Date(options.now.getTime() - hours * 3_600_000);
+  let newest: Date | undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.backup.send(
+      new ListRecoveryPointsByBackupVaultCommand({
+        BackupVaultName: r.backupVault,
+        ByResourceArn: r.table.arn,
+        ByCreatedAfter: after,
+        NextToken: nextToken,
+      }),
+    );
+    for (const point of page.RecoveryPoints ?? []) {
+      if (point.Status === 'COMPLETED' && point.CreationDate && (!newest || point.CreationDate > newest)) {
+        newest = point.CreationDate;
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return newest
+    ? pass(name, `newest completed: ${newest.toISOString()} in vault ${r.backupVault}`)
+    : fail(
+        name,
+        `no completed recovery point of ${r.table.name} since ${after.toISOString()} in vault ${r.backupVault}`,
+      );
+};
+
+const alarmChecks = async (
+  clients: PreflightClients,
+  r: StageResources,
+  options: PreflightOptions,
+): Promise<CheckResult[]> => {
+  const state = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNamePrefix: r.alarmPrefix,
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        NextToken: nextToken,
+      }),
+    );
+    for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
+      if (alarm.AlarmName) state.set(alarm.AlarmName, alarm.StateValue ?? 'UNKNOWN');
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  const missing = options.expectedAlarms.filter((alarm) => !state.has(alarm));
+  const firing = [...state].filter(([, value]) => value === 'ALARM').map(([alarm]) => alarm);
+  return [
+    missing.length === 0
+      ? pass('Alarms exist', `${options.expectedAlarms.length} expected, all present`)
+      : fail('Alarms exist', `missing: ${missing.join(', ')}`),
+    firing.length === 0
+      ? pass('No alarm is in ALARM', `${state.size} alarms checked`)
+      : fail('No alarm is in ALARM', `in ALARM: ${firing.join(', ')}`),
+  ];
+};
+
+const subscriptionsCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'SNS subscriptions are confirmed';
+  const problems: string[] = [];
+  let confirmed = 0;
+  for (const severity of ['critical', 'warning'] as const) {
+    const endpoints = new Map<string, string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await clients.sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: r.topics[severity], NextToken: nextToken }),
+      );
+      for (const subscription of page.Subscriptions ?? []) {
+        if (subscription.Endpoint) endpoints.set(subscription.Endpoint, subscription.SubscriptionArn ?? '');
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    const wanted = [
+      ...r.subscriptions[severity].emails.map((email) => ({ endpoint: email, shown: maskEmail(email) })),
+      ...r.subscriptions[severity].sms.map((phone) => ({ endpoint: phone, shown: maskPhone(phone) })),
+    ];
+    for (const { endpoint, shown } of wanted) {
+      const arn = endpoints.get(endpoint);
+      if (arn === undefined) problems.push(`${severity}: ${shown} is not subscribed`);
+      else if (!arn.startsWith('arn:')) problems.push(`${severity}: ${shown} has not confirmed (${arn})`);
+      else confirmed++;
+    }
+    for (const [endpoint, arn] of endpoints) {
+      if (!arn.startsWith('arn:') && !wanted.some((w) => w.endpoint === endpoint)) {
+        problems.push(`${severity}: an unexpected subscription is pending (${arn})`);
+      }
+    }
+  }
+  return problems.length === 0 ? pass(name, `${confirmed} confirmed`) : fail(name, problems.join('; '));
+};
+
+const wafChecks = async (clients: PreflightClients, r: StageResources): Promise<CheckResult[]> => {
+  const associated = 'WAF web ACL is associated with the API';
+  let acl: { ARN?: string } | undefined;
+  let marker: string | undefined;
+  do {
+    const page = await clients.waf.send(
+      new ListWebACLsCommand({ Scope: 'REGIONAL', NextMarker: marker, Limit: 100 }),
+    );
+    acl ??= page.WebACLs?.find((candidate) => candidate.Name === r.webAcl);
+    marker = page.WebACLs && page.WebACLs.length > 0 ? page.NextMarker : undefined;
+  } while (marker && !acl);
+  const results: CheckResult[] = [];
+  if (!acl?.ARN) {
+    results.push(fail(associated, `no regional web ACL named ${r.webAcl}`));
+  } else {
+    const resources = await clients.waf.send(
+      new ListResourcesForWebACLCommand({ WebACLArn: acl.ARN, ResourceType: 'API_GATEWAY' }),
+    );
+    const stages = resources.ResourceArns ?? [];
+    results.push(
+      stages.length > 0
+        ? pass(associated, `${r.webAcl} protects ${stages.join(', ')}`)
+        : fail(associated, `${r.webAcl} is associated with no API Gateway stage`),
+    );
+  }
+  if (r.webhookAllowlistRequired) {
+    const name = 'Webhook IP set is not empty';
+    const sets = new Map<string, string>();
+    let next: string | undefined;
+    do {
+      const page = await clients.waf.send(
+        new ListIPSetsCommand({ Scope: 'REGIONAL', NextMarker: next, Limit: 100 }),
+      );
+      for (const set of page.IPSets ?? []) if (set.Name && set.Id) sets.set(set.Name, set.Id);
+      next = page.IPSets && page.IPSets.length > 0 ? page.NextMarker : undefined;
+    } while (next);
+    let addresses = 0;
+    for (const setName of r.webhookIpSets) {
+      const id = sets.get(setName);
+      if (!id) continue;
+      const set = await clients.waf.send(new GetIPSetCommand({ Name: setName, Scope: 'REGIONAL', Id: id }));
+      addresses += set.IPSet?.Addresses?.length ?? 0;
+    }
+    results.push(
+      addresses > 0
+        ? pass(name, `${addresses} PayDunya source address ranges`)
+        : fail(
+            name,
+            `no address in ${r.webhookIpSets.join(' / ')}` +
+              (r.webhookAllowlistEmptyReason ? ` (config: ${r.webhookAllowlistEmptyReason})` : ''),
+          ),
+    );
+  }
+  return results;
+};
+
+const codeDeployCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'CodeDeploy deployment groups are healthy';
+  const groups: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.codedeploy.send(
+      new ListDeploymentGroupsCommand({ applicationName: r.codeDeployApplication, nextToken }),
+    );
+    groups.push(...(page.deploymentGroups ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (groups.length === 0)
+    return fail(name, `application ${r.codeDeployApplication} has no deployment group`);
+  const problems: string[] = [];
+  for (const group of groups) {
+    const { deploymentGroupInfo: info } = await clients.codedeploy.send(
+      new GetDeploymentGroupCommand({ applicationName: r.codeDeployApplication, deploymentGroupName: group }),
+    );
+    if (!info?.alarmConfiguration?.enabled) problems.push(`${group}: rollback alarms are off`);
+    if (!info?.autoRollbackConfiguration?.enabled) problems.push(`${group}: automatic rollback is off`);
+    const last = info?.lastAttemptedDeployment;
+    if (last?.status === 'Failed' || last?.status === 'Stopped') {
+      problems.push(`${group}: last deployment ${last.deploymentId ?? '?'} ${last.status}`);
+    }
+    const running = await clients.codedeploy.send(
+      new ListDeploymentsCommand({
+        applicationName: r.codeDeployApplication,
+        deploymentGroupName: group,
+        includeOnlyStatuses: [...UNFINISHED],
+      }),
+    );
+    for (const id of running.deployments ?? []) problems.push(`${group}: deployment ${id} still in progress`);
+  }
+  return problems.length === 0 ? pass(name, `${groups.length} groups`) : fail(name, problems.join('; '));
+};
+
+/**
+ * The go-live checklist as read-only checks against the stage's account. Every check runs (a failing one does not
+ * hide the others); each AWS error is reported on its own line. Nothing is changed and no secret value is printed.
+ */
+export const runPreflight = async (
+  clients: PreflightClients,
+  resources: StageResources,
+  options: PreflightOptions,
+): Promise<CheckResult[]> => {
+  const groups = await Promise.all([
+    check('PayDunya keys secret is filled (no placeholder)', () => paydunyaChecks(clients, resources)),
+    check('Callback-signing secret is set', () => signingCheck(clients, resources)),
+    check('Flags hold what the stage expects', () => flagsCheck(clients, resources)),
+    check('Point-in-time recovery is on', () => pitrCheck(clients, resources)),
+    check('A recent backup recovery point exists', () => backupCheck(clients, resources, options)),
+    check('Alarms exist', () => alarmChecks(clients, resources, options)),
+    check('SNS subscriptions are confirmed', () => subscriptionsCheck(clients, resources)),
+    check('WAF web ACL is associated with the API', () => wafChecks(clients, resources)),
+    check('CodeDeploy deployment groups are healthy', () => codeDeployCheck(clients, resources)),
+  ]);
+  return groups.flat();
+};
+
+/** The checklist as printed: one line per check, `[PASS]`/`[FAIL]`, then the verdict. */
+export const formatChecklist = (stage: string, results: readonly CheckResult[]): string => {
+  const failed = results.filter((result) => !result.ok).length;
+  return [
+    `Preflight for ${stage}`,
+    ...results.map((result) => `  [${result.ok ? 'PASS' : 'FAIL'}] ${result.name}: ${result.detail}`),
+    failed === 0 ? `All ${results.length} checks passed.` : `${failed} of ${results.length} checks failed.`,
+  ].join('\n');
+};

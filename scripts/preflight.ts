@@ -1,0 +1,38 @@
+/**
+ * `npm run preflight -- --stage prod`: the go-live checklist as read-only checks against the stage's AWS account
+ * (credentials from the usual AWS chain, region and account from lib/config). Prints one line per check and exits
+ * 1 if any failed.
+ */
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { parseStageArgs, runCli } from './ops/cli';
+import { expectedAlarmNames } from './ops/expected-alarms';
+import { formatChecklist, runPreflight } from './ops/preflight';
+import { stageResources } from './ops/stage-resources';
+
+await runCli('npm run preflight -- --stage dev|staging|prod', async () => {
+  const { config } = parseStageArgs(process.argv.slice(2));
+  const region = config.env.region;
+  const results = await runPreflight(
+    {
+      secrets: new SecretsManagerClient({ region }),
+      appConfigData: new AppConfigDataClient({ region }),
+      dynamodb: new DynamoDBClient({ region }),
+      backup: new BackupClient({ region }),
+      cloudwatch: new CloudWatchClient({ region }),
+      sns: new SNSClient({ region }),
+      waf: new WAFV2Client({ region }),
+      codedeploy: new CodeDeployClient({ region }),
+    },
+    stageResources(config),
+    { expectedAlarms: expectedAlarmNames(config), now: new Date() },
+  );
+  console.log(formatChecklist(config.stage, results));
+  return results.every((result) => result.ok) ? 0 : 1;
+});
