@@ -1,20 +1,18 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
+  type Alarm,
   AlarmStatusWidget,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
   type IAlarm,
-  type IMetric,
   MathExpression,
   Metric,
   Stats,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
@@ -26,6 +24,7 @@ import {
 import type { TABLE } from '../../lambdas/shared/contract/table';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
+import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 
 export interface PaymentsMonitoringProps {
@@ -206,27 +205,14 @@ export class PaymentsMonitoring extends Construct {
   private alarm(
     severity: Severity,
     name: string,
-    options: {
-      description: string;
-      metric: IMetric;
-      threshold: number;
-      comparisonOperator: ComparisonOperator;
-      treatMissingData: TreatMissingData;
-      evaluationPeriods?: number;
-    },
+    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
   ): Alarm {
-    const alarm = new Alarm(this, name, {
-      alarmName: `temba-payments-${this.props.stage}-${name}`,
-      alarmDescription: `[${severity}] ${options.description}`,
-      metric: options.metric,
-      threshold: options.threshold,
-      comparisonOperator: options.comparisonOperator,
-      evaluationPeriods: options.evaluationPeriods ?? 1,
-      treatMissingData: options.treatMissingData,
+    const alarm = notifyingAlarm(this, name, {
+      ...options,
+      stage: this.props.stage,
+      severity,
+      topic: this.props.topics.topic(severity),
     });
-    const action = new SnsAction(this.props.topics.topic(severity));
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
     (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
     return alarm;
   }

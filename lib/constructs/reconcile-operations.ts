@@ -1,21 +1,20 @@
 import { Duration } from 'aws-cdk-lib';
 import {
-  Alarm,
+  type Alarm,
   AlarmStatusWidget,
   ComparisonOperator,
   type Dashboard,
   GraphWidget,
-  type IMetric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import type { ScheduleInput } from '../../lambdas/reconcile/reconcile.handler';
 import { METRICS, type MetricName } from '../../lambdas/shared/contract/metrics';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
+import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 import { serviceMetric } from './payments-monitoring';
 
@@ -115,29 +114,14 @@ export class ReconcileOperations extends Construct {
   private alarm(
     severity: Severity,
     name: string,
-    options: {
-      description: string;
-      metric: IMetric;
-      threshold: number;
-      comparisonOperator: ComparisonOperator;
-      treatMissingData: TreatMissingData;
-      evaluationPeriods?: number;
-    },
+    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
   ): Alarm {
-    const evaluationPeriods = options.evaluationPeriods ?? 1;
-    const alarm = new Alarm(this, name, {
-      alarmName: `temba-payments-${this.props.stage}-${name}`,
-      alarmDescription: `[${severity}] ${options.description}`,
-      metric: options.metric,
-      threshold: options.threshold,
-      comparisonOperator: options.comparisonOperator,
-      evaluationPeriods,
-      datapointsToAlarm: evaluationPeriods,
-      treatMissingData: options.treatMissingData,
+    const alarm = notifyingAlarm(this, name, {
+      ...options,
+      stage: this.props.stage,
+      severity,
+      topic: this.props.topics.topic(severity),
     });
-    const action = new SnsAction(this.props.topics.topic(severity));
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
     (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
     return alarm;
   }

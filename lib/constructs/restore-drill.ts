@@ -1,6 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { type Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +11,7 @@ import { ENV } from '../../lambdas/shared/contract/env';
 import { METRICS } from '../../lambdas/shared/contract/metrics';
 import { DRILL_TABLE, ITEM_PREFIX } from '../../lambdas/shared/contract/table';
 import { RESTORE_DRILL } from '../../lambdas/shared/ops/restore-drill';
+import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 import { serviceMetric } from './payments-monitoring';
 
@@ -169,32 +169,8 @@ export class RestoreDrill extends Construct {
       WATCH_INPUT,
     );
 
-    const alarm = (
-      name: string,
-      options: {
-        description: string;
-        metric: IMetric;
-        threshold: number;
-        comparisonOperator: ComparisonOperator;
-        treatMissingData: TreatMissingData;
-        evaluationPeriods: number;
-      },
-    ) => {
-      const created = new Alarm(this, name, {
-        alarmName: `temba-payments-${stage}-${name}`,
-        alarmDescription: `[warning] ${options.description}`,
-        metric: options.metric,
-        threshold: options.threshold,
-        comparisonOperator: options.comparisonOperator,
-        evaluationPeriods: options.evaluationPeriods,
-        datapointsToAlarm: options.evaluationPeriods,
-        treatMissingData: options.treatMissingData,
-      });
-      const action = new SnsAction(props.notify);
-      created.addAlarmAction(action);
-      created.addOkAction(action);
-      return created;
-    };
+    const alarm = (name: string, options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>) =>
+      notifyingAlarm(this, name, { ...options, stage, severity: 'warning', topic: props.notify });
     this.failedAlarm = alarm('restore-drill-failed', {
       description:
         'The monthly restore drill failed: the backup could not be restored or did not match the table',
