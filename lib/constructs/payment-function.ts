@@ -13,7 +13,7 @@ import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-t
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import { ENV, type EnvName } from '../../lambdas/shared/contract/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/contract/metrics';
 import type { LambdaRollout } from '../config';
+import { LAMBDA_BUNDLING } from './lambda-bundling';
 
 /** Table operations a function may be granted; transactions are authorised per contained operation. */
 export type TableAction =
@@ -140,20 +141,7 @@ export class PaymentFunction extends Construct {
         // Stack traces point at the TypeScript sources through the bundled source maps.
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The SDK is bundled: the exact version the tests ran against, tree-shaken, no runtime drift.
-        bundleAwsSDK: true,
-        externalModules: [],
-        // Bundled CommonJS dependencies (qs and its helpers) still call require() for Node built-ins.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: LAMBDA_BUNDLING,
     });
 
     Validations.of(this.role).acknowledge({

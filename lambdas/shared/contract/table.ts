@@ -21,12 +21,16 @@ export const TABLE = {
       name: 'byToken',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      // Readers only need the order id and re-read the order itself: projecting the whole item would double
+      // the write units of every order write (issue 7).
+      projectedAttributes: ['orderId'],
     },
     /** Orders by status and creation time: reconcile finds stale PENDING orders here, never by scan. */
     byStatus: {
       name: 'byStatus',
       partitionKey: { name: 'gsi2pk', type: 'S' },
       sortKey: { name: 'gsi2sk', type: 'S' },
+      projectedAttributes: ['orderId'],
     },
   },
 } as const;

@@ -62,8 +62,15 @@ export interface PaymentStore {
   /** Marks that the day's limit passed a warning level; true only for the first caller, so one alert per level. */
   claimLimitWarning(day: string, level: string): Promise<boolean>;
   getDailyAggregate(day: string): Promise<DailyAggregate>;
-  /** Orders in a status created before a time, oldest first, through the byStatus index (never a scan). */
-  listByStatus(status: OrderStatus, createdBefore: string, createdAfter?: string): AsyncIterable<Order>;
+  /**
+   * Ids of the orders in a status created before a time, oldest first, through the byStatus index (never a
+   * scan). The index is eventually consistent and projects only the id: re-read the order before acting.
+   */
+  listByStatus(
+    status: OrderStatus,
+    createdBefore: string,
+    createdAfter?: string,
+  ): AsyncIterable<Pick<Order, 'orderId'>>;
   putReport(day: string, report: unknown): Promise<void>;
   /**
    * Claims an alert key for a de-duplication window (conditional write, TTL-cleaned): `claimed` for the first

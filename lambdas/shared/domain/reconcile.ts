@@ -64,7 +64,7 @@ const recordDiscrepancy = async (ctx: IpnDeps, order: Order, problem: string, su
  */
 export const reconcileOrder = async (
   ctx: IpnDeps,
-  listed: Order,
+  listed: Pick<Order, 'orderId'>,
   options: Pick<ReconcileOptions, 'invoiceExpiryHours'>,
   summary: ReconcileSummary,
 ): Promise<void> => {
@@ -134,7 +134,11 @@ export const reconcileOrder = async (
  * create and the PENDING write. No customer ever received its checkout URL, so nothing can be paid on it; it
  * ends INITIATION_FAILED and its Idempotency-Key is released so the customer's retry can go through.
  */
-const sweepStaleCreated = async (ctx: IpnDeps, listed: Order, summary: ReconcileSummary): Promise<void> => {
+const sweepStaleCreated = async (
+  ctx: IpnDeps,
+  listed: Pick<Order, 'orderId'>,
+  summary: ReconcileSummary,
+): Promise<void> => {
   const order = await ctx.store.getOrder(listed.orderId);
   if (order?.status !== 'CREATED') return;
   summary.checked++;

@@ -475,7 +475,9 @@ export const createDynamoPaymentStore = (
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) yield strip<Order>(item);
+      for (const item of page.Items ?? []) {
+        if (typeof item.orderId === 'string') yield { orderId: item.orderId };
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   },

@@ -28,7 +28,7 @@ export const dataStackSuite = (stage: StageName, get: () => SynthesizedStage): v
             { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['orderId'] },
         })),
       });
     });
