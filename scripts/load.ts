@@ -27,12 +27,12 @@ import { createKeepAliveFetch } from '../lambdas/shared/paydunya/keep-alive-fetc
 import { startApiServer } from '../local/api-server';
 import { ensureTable } from '../local/create-table';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
+import { freePort } from '../local/free-port';
 import { buildLocalContext, LOCAL_STORE } from '../local/local-context';
 import { prepareLocalFiles } from '../local/local-files';
 import { buildEnvelope, sha512Hex } from '../local/paydunya-simulator/envelope';
 import { encodeIpnBody } from '../local/paydunya-simulator/ipn';
 import { type SettleOutcome, startSimulator } from '../local/paydunya-simulator/simulator';
-import { freePort } from '../test/support/free-port';
 import { RecordingTelemetry } from '../test/support/recording-telemetry';
 
 const ORDERS = 100;

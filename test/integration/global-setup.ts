@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal } from '../../local/dynamodb-local';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../local/free-port';
 
 declare module 'vitest' {
   export interface ProvidedContext {

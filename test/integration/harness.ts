@@ -16,10 +16,10 @@ import {
 import { type ApiServer, startApiServer } from '../../local/api-server';
 import { ensureTable } from '../../local/create-table';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
-import { freePort } from '../support/free-port';
 import { PowertoolsOutput, productionTelemetry, teeTelemetry } from '../support/powertools-output';
 import { RecordingTelemetry } from '../support/recording-telemetry';
 

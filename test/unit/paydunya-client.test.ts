@@ -10,7 +10,7 @@ import {
   type PaydunyaClientOptions,
 } from '../../lambdas/shared/paydunya/paydunya.client';
 import { createPaydunyaCircuit } from '../../lambdas/shared/platform/circuit-breaker';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../local/free-port';
 import { RecordingTelemetry } from '../support/recording-telemetry';
 
 const KEYS: PaydunyaKeys = { master_key: 'master', test_private_key: 'test_private_x', test_token: 'tok' };
