@@ -69,6 +69,24 @@ describe('reconcile: PENDING orders', () => {
     });
   });
 
+  it('ends EXPIRED an order past its lifetime that PayDunya no longer knows', async () => {
+    const { orderId } = await h.createOrder();
+    h.sim.faults.confirmFailure = { responseCode: '1001', responseText: 'Invoice not found' };
+    await reconcilePending(later(25), OPTIONS);
+    expect((await payment(orderId)).status).toBe('EXPIRED');
+  });
+
+  it('never expires an old order on a refusal that is not "not found" (wrong keys say nothing about the invoice)', async () => {
+    const { orderId } = await h.createOrder();
+    h.sim.faults.confirmFailure = {
+      responseCode: '1001',
+      responseText: 'Invalid Masterkey or Private Key or Token',
+    };
+    const summary = await reconcilePending(later(25), OPTIONS);
+    expect((await payment(orderId)).status).toBe('PENDING');
+    expect(summary.errors).toBeGreaterThanOrEqual(1);
+  });
+
   it('an amount mismatch becomes an audit event and a critical alert, once, and the order is not paid', async () => {
     const { orderId, token } = await h.createOrder();
     h.sim.faults.dropIpn = true;

@@ -79,8 +79,10 @@ export const reconcileOrder = async (
     confirmed = await ctx.gateway.confirm(order.mode, await ctx.secrets.paydunyaKeys(), order.token);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    // "Invoice not found" for an invoice past its life: PayDunya has forgotten it unpaid.
-    if (!(error.kind === 'refused' && expired && order.status === 'PENDING')) {
+    // "Invoice not found" for an invoice past its life: PayDunya has forgotten it unpaid. Any other refusal
+    // (wrong keys share the same undocumented code, 1001) says nothing about the invoice: never expire on it.
+    const notFound = error.kind === 'refused' && /not\s*found/i.test(error.message);
+    if (!(notFound && expired && order.status === 'PENDING')) {
       summary.errors++;
       ctx.telemetry.warn('reconcile could not confirm an order', {
         orderId: order.orderId,
