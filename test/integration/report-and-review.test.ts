@@ -92,6 +92,16 @@ describe('manual review of large payments', () => {
     expect(again.status).toBe(409);
   });
 
+  it('a late duplicate IPN for a paid order under refund is a duplicate, not a critical conflict', async () => {
+    const { orderId, token } = await h.createOrder(order(85_000));
+    await h.sim.settle(token, 'completed');
+    expect((await review(orderId, { decision: 'reject', reason: 'stolen card report' })).status).toBe(200);
+    expect(await h.sim.resendIpn(token)).toBe(200);
+    expect((await bodyOf(await h.get(orderId))).status).toBe('REFUND_REQUESTED');
+    const conflicts = (await h.alerts()).filter((a) => a.orderId === orderId && a.type === 'state-conflict');
+    expect(conflicts).toEqual([]);
+  });
+
   it.each([
     [{ decision: 'maybe', reason: 'because' }, 'decision'],
     [{ decision: 'approve' }, 'reason'],

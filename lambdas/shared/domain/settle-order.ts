@@ -49,6 +49,15 @@ const fieldsFor = (
   return confirmed.failReason ? { failReason: confirmed.failReason.slice(0, 500) } : {};
 };
 
+/**
+ * Whether PayDunya's outcome is the one the order already records: an invoice PayDunya let expire is reported
+ * cancelled (our EXPIRED), and a paid order under refund is still one PayDunya calls completed.
+ */
+const sameOutcome = (status: OrderStatus, target: OrderStatus): boolean =>
+  status === target ||
+  (status === 'EXPIRED' && target === 'CANCELLED') ||
+  ((status === 'REFUND_REQUESTED' || status === 'REFUNDED') && target === 'COMPLETED');
+
 export type SettleOutcome =
   | { readonly kind: 'applied' | 'duplicate' | 'conflict'; readonly order: Order }
   | { readonly kind: 'retry-later'; readonly reason: string };
@@ -68,10 +77,7 @@ export const settleOrder = async (
 ): Promise<SettleOutcome> => {
   let order: Order | undefined = first;
   for (let attempt = 1; order && attempt <= MAX_ATTEMPTS; attempt++) {
-    // PayDunya reports an invoice it let expire as cancelled: the same outcome as our EXPIRED.
-    if (order.status === target || (order.status === 'EXPIRED' && target === 'CANCELLED')) {
-      return { kind: 'duplicate', order };
-    }
+    if (sameOutcome(order.status, target)) return { kind: 'duplicate', order };
     if (isSettled(order.status)) {
       await reportConflict(ctx, order, confirmed, actor, options.recordDiscrepancy ?? false);
       return { kind: 'conflict', order };
