@@ -138,6 +138,15 @@ export const createPayment = async (
     );
   }
 
+  // A payment no day could ever hold is refused before any secret, key or write is spent on it.
+  const limit = flags.daily_limit;
+  if (limit.enabled && input.request.amount > limit.max_xof) {
+    throw new TooManyRequestsError(
+      `This payment is larger than today's payment limit (${limit.max_xof} XOF). Please contact Temba.`,
+      'DAILY_LIMIT_REACHED',
+    );
+  }
+
   const mode: PaymentMode = config.paydunyaMode === 'live' && flags.live_payments.enabled ? 'live' : 'test';
   const [keys, signingSecret] = await Promise.all([ctx.secrets.paydunyaKeys(), ctx.secrets.signingSecret()]);
   if (!usableKeys(keys, mode)) {
@@ -180,13 +189,6 @@ export const createPayment = async (
       ? { reviewThresholdXof: flags.manual_review.threshold_xof }
       : {}),
   };
-  const limit = flags.daily_limit;
-  if (limit.enabled && order.amount > limit.max_xof) {
-    throw new TooManyRequestsError(
-      `This payment is larger than today's payment limit (${limit.max_xof} XOF). Please contact Temba.`,
-      'DAILY_LIMIT_REACHED',
-    );
-  }
   const { max, windowSeconds } = config.customerAttempts;
   const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
   const windowStart = nowSeconds - (nowSeconds % windowSeconds);

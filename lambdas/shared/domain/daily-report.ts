@@ -6,8 +6,12 @@ import { recheckUnpaid } from './reconcile';
 
 /** Statuses in which the customer's money was taken. */
 const PAID: readonly OrderStatus[] = ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'];
-/** Statuses in which an attempt ended without payment. */
-const UNPAID: readonly OrderStatus[] = ['FAILED', 'CANCELLED', 'EXPIRED', 'INITIATION_FAILED'];
+/**
+ * Attempts that failed: PayDunya refused or failed the payment, or could not start it. Customer cancellations
+ * and expired invoices are the customer's choice and left out, as in the success-rate alarms
+ * (lib/constructs/payments-monitoring.ts), so the report and the rollback trigger read the same number.
+ */
+const FAILED: readonly OrderStatus[] = ['FAILED', 'INITIATION_FAILED'];
 
 export interface DailyReport {
   readonly day: string;
@@ -18,7 +22,7 @@ export interface DailyReport {
   readonly orders: number;
   readonly amountXof: number;
   readonly paid: { readonly count: number; readonly amountXof: number };
-  /** Paid among attempts that ended (paid or unpaid); null when none ended. Pending orders are left out. */
+  /** Paid ÷ (paid + failed); null when there were none. Pending, cancelled and expired orders are left out. */
   readonly successRate: number | null;
   /** Average paid amount, rounded to the franc; null when nothing was paid. */
   readonly averageValueXof: number | null;
@@ -45,7 +49,7 @@ export const reportFromAggregate = (aggregate: DailyAggregate, generatedAt: stri
   }
   const all = total(aggregate, ORDER_STATUSES);
   const paid = total(aggregate, PAID);
-  const ended = paid.count + total(aggregate, UNPAID).count;
+  const ended = paid.count + total(aggregate, FAILED).count;
   return {
     day: aggregate.day,
     generatedAt,
