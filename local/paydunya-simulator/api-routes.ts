@@ -54,7 +54,8 @@ export async function handleConfirm(
   if (await answeredByFault(ctx, 'confirm', req, res)) return;
   if (!authorized(ctx, mode, req)) return sendJson(res, 200, INVALID_KEYS);
   const invoice = ctx.store.get(token, mode);
-  if (!invoice) return sendJson(res, 200, NOT_FOUND);
+  // A 4xx that still carries the JSON envelope (API.md §10): clients must read the body, not only the status.
+  if (!invoice) return sendJson(res, 404, NOT_FOUND);
   const { confirmStatusOverride, confirmAmountDelta } = ctx.faults;
   sendJson(
     res,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PaydunyaKeys } from '../../lambdas/shared/contract/secrets';
+import { GatewayError } from '../../lambdas/shared/domain/errors';
 import type { InvoiceRequest } from '../../lambdas/shared/domain/ports';
 import { createKeepAliveFetch, type KeepAliveFetch } from '../../lambdas/shared/paydunya/keep-alive-fetch';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../../lambdas/shared/paydunya/paydunya.client';
 import { createPaydunyaCircuit } from '../../lambdas/shared/platform/circuit-breaker';
 import { freePort } from '../../local/free-port';
+import { startSimulator } from '../../local/paydunya-simulator/simulator';
 import { RecordingTelemetry } from '../support/recording-telemetry';
 
 const KEYS: PaydunyaKeys = { master_key: 'master', test_private_key: 'test_private_x', test_token: 'tok' };
@@ -291,5 +293,180 @@ describe('PayDunya client: circuit breaker', () => {
 
   it('without a breaker the gateway is always available', () => {
     expect(client().gateway.availability()).toEqual({ available: true });
+  });
+});
+
+describe('PayDunya client: the confirm parser is as lenient as PayDunya (API.md §4, §10)', () => {
+  type Answer = Record<string, unknown> & { invoice: Record<string, unknown> };
+  /** The completed fixture, changed by `edit`, as the next confirm answer. */
+  const answerWith = (edit: (answer: Answer) => void) => {
+    const answer = JSON.parse(CONFIRM) as Answer;
+    edit(answer);
+    handler = json(JSON.stringify(answer));
+  };
+
+  it('a confirm answer with customer: [] is accepted as no customer data', async () => {
+    answerWith((answer) => {
+      answer.customer = [];
+    });
+    const confirmed = await client().gateway.confirm('test', KEYS, TOKEN);
+    expect(confirmed).toMatchObject({ token: TOKEN, status: 'completed', totalAmount: 15000 });
+    expect(confirmed.paymentMethod).toBeUndefined();
+  });
+
+  it('a confirm answer without invoice.token is accepted with the token asked for, and a present token is kept', async () => {
+    const { gateway } = client();
+    answerWith((answer) => {
+      delete answer.invoice.token;
+    });
+    await expect(gateway.confirm('test', KEYS, TOKEN)).resolves.toMatchObject({
+      token: TOKEN,
+      status: 'completed',
+    });
+    answerWith((answer) => {
+      answer.invoice.token = null;
+    });
+    await expect(gateway.confirm('test', KEYS, TOKEN)).resolves.toMatchObject({ token: TOKEN });
+    // Another invoice's answer: the domain compares the token with the order's and reports the mismatch.
+    answerWith((answer) => {
+      answer.invoice.token = 'test_SomeoneElse';
+    });
+    await expect(gateway.confirm('test', KEYS, TOKEN)).resolves.toMatchObject({ token: 'test_SomeoneElse' });
+  });
+
+  it('a 4xx answer is read first: its response_code and text are kept, and only "invoice not found" or HTTP 404 is notFound', async () => {
+    const cases: [string, Handler, Record<string, unknown>][] = [
+      [
+        '404 invoice not found',
+        json('{"response_code":"1001","response_text":"Invoice not found"}', 404),
+        {
+          kind: 'refused',
+          responseCode: '1001',
+          notFound: true,
+          message: expect.stringContaining('Invoice not found'),
+        },
+      ],
+      [
+        '400 with the text in another case and spacing',
+        json('{"response_code":"1001","response_text":"INVOICE  NOT FOUND"}', 400),
+        { kind: 'refused', responseCode: '1001', notFound: true },
+      ],
+      ['404 without a body', json('', 404), { kind: 'refused', responseCode: undefined, notFound: true }],
+      [
+        '401 wrong keys',
+        json('{"response_code":"1001","response_text":"Invalid Masterkey"}', 401),
+        {
+          kind: 'refused',
+          responseCode: '1001',
+          notFound: false,
+          message: expect.stringContaining('Invalid Masterkey'),
+        },
+      ],
+      [
+        '422 with another body',
+        json('{"message":"Invalid or expired OTP code!"}', 422),
+        { kind: 'refused', notFound: false },
+      ],
+      [
+        '200 invoice not found',
+        json('{"response_code":"1001","response_text":"invoice not found"}'),
+        { kind: 'refused', responseCode: '1001', notFound: true },
+      ],
+      [
+        '200 wrong keys',
+        json('{"response_code":"1001","response_text":"Invalid Masterkey or Private Key or Token"}'),
+        { kind: 'refused', responseCode: '1001', notFound: false },
+      ],
+      [
+        '503',
+        json('{"response_code":"1001","response_text":"Invoice not found"}', 503),
+        { kind: 'unavailable', notFound: false },
+      ],
+    ];
+    const { gateway } = client({ confirmRetry: { maxAttempts: 1 } });
+    for (const [what, answer, expected] of cases) {
+      handler = answer;
+      requests = 0;
+      const error: unknown = await gateway.confirm('test', KEYS, TOKEN).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, what).toBeInstanceOf(GatewayError);
+      expect(error, what).toMatchObject(expected);
+      expect(requests, what).toBe(1);
+    }
+  });
+
+  it('the simulator answers an unknown token with a 4xx envelope, which the client reports as notFound', async () => {
+    const sim = await startSimulator({
+      masterKey: 'master',
+      keys: { test: { privateKey: 'test_private_x', token: 'tok' } },
+    });
+    try {
+      const raw = await fetch(`${sim.apiBase('test')}/checkout-invoice/confirm/test_UNKNOWN000`, {
+        headers: {
+          'PAYDUNYA-MASTER-KEY': 'master',
+          'PAYDUNYA-PRIVATE-KEY': 'test_private_x',
+          'PAYDUNYA-TOKEN': 'tok',
+        },
+      });
+      expect(raw.status).toBe(404);
+      expect(await raw.json()).toEqual({ response_code: '1001', response_text: 'Invoice not found' });
+      const { gateway } = client({ baseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') } });
+      await expect(gateway.confirm('test', KEYS, 'test_UNKNOWN000')).rejects.toMatchObject({
+        kind: 'refused',
+        responseCode: '1001',
+        notFound: true,
+      });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('lenient where API.md says so: amounts as strings or numbers, payment_method with _ or -, no fail_reason, odd optional fields read as absent', async () => {
+    const { gateway } = client();
+    answerWith((answer) => {
+      answer.invoice.total_amount = 15000;
+      answer.customer = { name: 'Awa', payment_method: 'Wave_Senegal' };
+      delete answer.fail_reason;
+      answer.receipt_url = null;
+      answer.provider_reference = 7781;
+    });
+    await expect(gateway.confirm('test', KEYS, TOKEN)).resolves.toMatchObject({
+      totalAmount: 15000,
+      paymentMethod: 'wave-senegal',
+      failReason: undefined,
+      receiptUrl: undefined,
+      providerReference: '7781',
+    });
+    // A method nobody listed is kept; a value that is not even a slug is unknown, and neither fails the answer.
+    answerWith((answer) => {
+      answer.customer = { payment_method: 'new-wallet-bf' };
+    });
+    await expect(gateway.confirm('test', KEYS, TOKEN)).resolves.toMatchObject({
+      paymentMethod: 'new-wallet-bf',
+    });
+    answerWith((answer) => {
+      answer.invoice.total_amount = '15000';
+      answer.customer = { payment_method: { id: 3 } };
+      answer.fail_reason = null;
+      answer.receipt_url = { pdf: 'x' };
+      answer.provider_reference = null;
+      answer.mode = 1;
+    });
+    const confirmed = await gateway.confirm('test', KEYS, TOKEN);
+    expect(confirmed).toMatchObject({
+      token: TOKEN,
+      status: 'completed',
+      totalAmount: 15000,
+      orderId: '01J9Z8X7Y6',
+    });
+    expect(confirmed).toMatchObject({
+      paymentMethod: undefined,
+      failReason: undefined,
+      receiptUrl: undefined,
+      providerReference: undefined,
+      mode: undefined,
+    });
   });
 });

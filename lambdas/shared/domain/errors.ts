@@ -93,6 +93,11 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+export interface GatewayErrorOptions {
+  /** PayDunya said it does not know the invoice asked about (see `GatewayError.notFound`). */
+  readonly notFound?: boolean;
+}
+
 /**
  * Raised by a payment gateway adapter. `refused`: PayDunya answered with something other than success.
  * `unavailable`: it could not be reached, timed out, or answered 5xx; the same call may work later.
@@ -100,12 +105,19 @@ export class ServiceUnavailableError extends AppError {
  */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
+  /**
+   * A refusal that says the invoice is unknown ("invoice not found", or HTTP 404). It is set apart because it is
+   * the only refusal that says something about the invoice itself: wrong keys share the same code (1001).
+   */
+  readonly notFound: boolean;
   constructor(
     readonly kind: 'refused' | 'unavailable',
     message: string,
     readonly responseCode?: string,
+    options: GatewayErrorOptions = {},
   ) {
     super(message);
+    this.notFound = options.notFound ?? false;
   }
 }
 
@@ -134,5 +146,24 @@ export class ConflictError extends AppError {
   constructor(message: string, code: string) {
     super(message);
     this.code = code;
+  }
+}
+
+/**
+ * The database kept refusing a write for contention or throttling after the whole retry budget: nothing was
+ * decided, so the caller is told to come back (503 with Retry-After), never handed a 500.
+ */
+export class StoreBusyError extends AppError {
+  override readonly name = 'StoreBusyError';
+  readonly status = 503;
+  readonly code = 'TEMPORARILY_BUSY';
+  override readonly retryAfterSeconds = 2;
+  constructor(
+    readonly operation: string,
+    readonly cause_: 'conflict' | 'throttled' | 'unknown',
+  ) {
+    super(
+      'We are handling a lot of payments right now and could not save this one. Nothing was charged; please try again in a moment.',
+    );
   }
 }

@@ -10,7 +10,13 @@ import type {
 } from '../domain/ports';
 import type { CallGuard } from '../platform/circuit-breaker';
 import { createKeepAliveFetch, type HttpFetch } from './keep-alive-fetch';
-import { confirmSchema, createSuccessSchema, envelopeSchema, TOKEN_PATTERN } from './paydunya.schema';
+import {
+  confirmSchema,
+  createSuccessSchema,
+  type Envelope,
+  envelopeSchema,
+  TOKEN_PATTERN,
+} from './paydunya.schema';
 import { normalisePaymentMethod, toInvoiceStatus } from './status';
 
 export const PAYDUNYA_BASE_URLS: Readonly<Record<PaymentMode, string>> = {
@@ -70,6 +76,30 @@ const keyHeaders = (mode: PaymentMode, keys: PaydunyaKeys): Record<string, strin
   };
 };
 
+type Call = 'create' | 'confirm';
+
+/** The `response_code`/`response_text` of a body, if it is JSON that has them. */
+const readEnvelope = (text: string): Envelope | undefined => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const envelope = envelopeSchema.safeParse(json);
+  return envelope.success ? envelope.data : undefined;
+};
+
+const explain = (envelope: Envelope) =>
+  `response_code ${envelope.response_code} (${envelope.response_text ?? 'no text'})`;
+
+/**
+ * The text PayDunya gives for an unknown token. Matched on the text, not the code: wrong keys share its code, 1001,
+ * and must never pass for "the invoice does not exist".
+ */
+const saysNotFound = (envelope: Envelope | undefined): boolean =>
+  /invoice\s*not\s*found/i.test(envelope?.response_text ?? '');
+
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const ALWAYS: CallGuard = {
   run: (call) => call(),
@@ -96,7 +126,7 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
   // No retry is started with less than this left of the budget: it would most likely time out anyway.
   const minAttemptMs = Math.min(500, options.timeoutMs / 4);
 
-  const call = async (url: string, init: RequestInit, what: string, timeoutMs: number): Promise<unknown> => {
+  const call = async (url: string, init: RequestInit, what: Call, timeoutMs: number): Promise<unknown> => {
     let response: Response;
     try {
       response = await doFetch(url, {
@@ -119,7 +149,15 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
       throw new GatewayError('unavailable', `PayDunya ${what}: HTTP ${response.status}`);
     }
     if (response.status < 200 || response.status >= 300) {
-      throw new GatewayError('refused', `PayDunya ${what}: HTTP ${response.status}`);
+      // PayDunya explains some refusals in the body (an unknown token among them): read it before judging.
+      const envelope = readEnvelope(text);
+      const notFound = what === 'confirm' && (response.status === 404 || saysNotFound(envelope));
+      throw new GatewayError(
+        'refused',
+        `PayDunya ${what}: HTTP ${response.status}${envelope ? `, ${explain(envelope)}` : ''}`,
+        envelope?.response_code,
+        { notFound },
+      );
     }
     let json: unknown;
     try {
@@ -134,8 +172,9 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
     if (envelope.data.response_code !== '00') {
       throw new GatewayError(
         'refused',
-        `PayDunya ${what}: response_code ${envelope.data.response_code} (${envelope.data.response_text ?? 'no text'})`,
+        `PayDunya ${what}: ${explain(envelope.data)}`,
         envelope.data.response_code,
+        { notFound: what === 'confirm' && saysNotFound(envelope.data) },
       );
     }
     return json;
@@ -231,15 +270,16 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
       const customData = answer.custom_data && !Array.isArray(answer.custom_data) ? answer.custom_data : {};
       const orderId = customData.order_id;
       return {
-        token: answer.invoice.token,
+        // Only a missing token is filled in: one that is there, even a different one, is what PayDunya said.
+        token: answer.invoice.token ?? token,
         status: toInvoiceStatus(answer.status),
         rawStatus: answer.status,
         totalAmount: answer.invoice.total_amount,
         orderId: typeof orderId === 'string' ? orderId : undefined,
         mode: answer.mode,
         paymentMethod: normalisePaymentMethod(answer.customer?.payment_method),
-        receiptUrl: answer.receipt_url ?? undefined,
-        providerReference: answer.provider_reference ?? undefined,
+        receiptUrl: answer.receipt_url,
+        providerReference: answer.provider_reference || undefined,
         failReason: answer.fail_reason || undefined,
       };
     },

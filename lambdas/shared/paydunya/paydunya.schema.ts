@@ -8,10 +8,20 @@ const integerAmount = z
 /** Tokens go into a URL path (confirm/{token}): only allow what PayDunya issues. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Identifiers PHP may emit as numbers when they look like one. */
+const text = z.union([z.string(), z.number().transform(String)]);
+
+/**
+ * A field the answer can do without: an odd shape (null, a number where text was expected, PHP's `[]`) is read
+ * as absent rather than failing the whole answer, since nothing decisive hangs on it (API.md §10).
+ */
+const optional = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
 export const envelopeSchema = z.object({
-  response_code: z.string(),
-  response_text: z.string().optional(),
+  response_code: text,
+  response_text: optional(z.string()),
 });
+export type Envelope = z.infer<typeof envelopeSchema>;
 
 export const createSuccessSchema = z.object({
   response_code: z.literal('00'),
@@ -23,12 +33,23 @@ export const createSuccessSchema = z.object({
 export const confirmSchema = z.object({
   response_code: z.literal('00'),
   status: z.string(),
-  invoice: z.object({ token: z.string(), total_amount: integerAmount }).passthrough(),
-  custom_data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
-  mode: z.string().optional(),
-  fail_reason: z.string().nullish(),
-  customer: z.object({ payment_method: z.string().nullish() }).passthrough().nullish(),
-  receipt_url: z.string().nullish(),
-  provider_reference: z.string().nullish(),
+  invoice: z
+    .object({
+      // None of PayDunya's own clients reads it (API.md §10), so it may be missing; a token that IS there is kept
+      // whatever it says, for the caller to compare with the one it asked for. Hence no catch here.
+      token: text.nullish(),
+      total_amount: integerAmount,
+    })
+    .passthrough(),
+  // Any other shape leaves the order id unknown, which the caller reports as a mismatch.
+  custom_data: optional(z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())])),
+  mode: optional(z.string()),
+  // Card payments only; mobile-money failures may carry none (API.md §10).
+  fail_reason: optional(z.string()),
+  // PHP serialises an empty associative array as `[]`: that, like any non-object, means "no customer data".
+  customer: optional(z.object({ payment_method: optional(z.string()) }).passthrough()),
+  // Stored and shown as a link: anything but an http(s) URL is no receipt.
+  receipt_url: optional(z.url({ protocol: /^https?$/ })),
+  provider_reference: optional(text),
 });
 export type ConfirmAnswer = z.infer<typeof confirmSchema>;

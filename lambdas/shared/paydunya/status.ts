@@ -23,6 +23,15 @@ export const toInvoiceStatus = (raw: string): InvoiceStatus => {
   }
 };
 
-/** `wave_senegal` and `wave-senegal` are the same method (API.md §4). */
-export const normalisePaymentMethod = (method: string | null | undefined): string | undefined =>
-  method ? method.trim().toLowerCase().replace(/_/g, '-') : undefined;
+/** A slug like `orange-money-burkina`, once normalised. */
+const METHOD_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * `wave_senegal` and `wave-senegal` are the same method (API.md §4). Methods nobody listed are kept: PayDunya adds
+ * channels without notice, and the list we have is third-party. A value that is not even a slug is dropped (the
+ * store counts it as `unknown`): it becomes part of a counter's name and a metric dimension.
+ */
+export const normalisePaymentMethod = (method: string | null | undefined): string | undefined => {
+  const slug = method?.trim().toLowerCase().replace(/_/g, '-');
+  return slug && slug.length <= 64 && METHOD_SLUG.test(slug) ? slug : undefined;
+};
