@@ -1,3 +1,5 @@
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StoreInfo } from '../lambdas/shared/contract/store-info';
 import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
 import type { AppContext } from '../lambdas/shared/domain/context';
@@ -24,6 +26,11 @@ import {
 export interface LocalContextOptions {
   readonly tableName: string;
   readonly dynamoEndpoint: string;
+  /**
+   * Client settings for a DynamoDB that is not DynamoDB Local (DYNAMODB_ENDPOINT off loopback: a real table, with the
+   * SDK's own credentials and region); DynamoDB Local's dummy credentials otherwise.
+   */
+  readonly dynamoClientConfig?: DynamoDBClientConfig;
   /** PayDunya API roots; the simulator's in local mode, PayDunya's own sandbox when real keys are given. */
   readonly paydunyaBaseUrls?: Readonly<Record<PaymentMode, string>>;
   readonly paydunyaTimeoutMs?: number;
@@ -42,6 +49,8 @@ export interface LocalContextOptions {
   readonly telemetry?: Telemetry;
   readonly customerAttempts?: { readonly max: number; readonly windowSeconds: number };
   readonly printAlert?: (line: string) => void;
+  /** Called with the document client as soon as it exists, e.g. to attach a DynamoDB fault injector to it. */
+  readonly instrumentDynamo?: (client: DynamoDBDocumentClient) => void;
 }
 
 export const LOCAL_STORE: StoreInfo = {
@@ -58,7 +67,10 @@ export const LOCAL_STORE: StoreInfo = {
  */
 export const buildLocalContext = async (options: LocalContextOptions): Promise<AppContext> => {
   const secrets = await readLocalSecrets(options.secretsFile);
-  const documents = createDocumentClient({ ...LOCAL_AWS, endpoint: options.dynamoEndpoint });
+  const documents = createDocumentClient(
+    options.dynamoClientConfig ?? { ...LOCAL_AWS, endpoint: options.dynamoEndpoint },
+  );
+  options.instrumentDynamo?.(documents);
   const telemetry = options.telemetry ?? createPowertoolsTelemetry(logger, metrics);
   const store = createDynamoPaymentStore(documents, options.tableName);
   const clock = { now: () => new Date() };

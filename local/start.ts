@@ -7,6 +7,12 @@
  *
  * With PAYDUNYA_MODE=test and real sandbox keys (PAYDUNYA_MASTER_KEY, PAYDUNYA_PRIVATE_KEY, PAYDUNYA_TOKEN), the
  * simulator is not started and the same handlers talk to PayDunya's real sandbox.
+ *
+ * With DYNAMODB_ENDPOINT (e.g. a DynamoDB Local that outlives local mode, or a fault-injecting proxy on loopback),
+ * no DynamoDB Local is started: that endpoint is used and the table DYNAMODB_TABLE (default temba-payments-local)
+ * created in it if missing. DYNAMODB_FAULTS (JSON, see local/dynamo-faults.ts) injects DynamoDB's failures under
+ * load into the handlers' client, e.g. DYNAMODB_FAULTS='{"emulateContention":{"holdMs":5},
+ * "rules":[{"error":"TransactionConflictException","probability":0.05}]}'.
  */
 import { mkdir } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,9 +22,10 @@ import { PAYDUNYA_BASE_URLS } from '../lambdas/shared/paydunya/paydunya.client';
 import { metrics } from '../lambdas/shared/platform/powertools';
 import { startApiServer } from './api-server';
 import { ensureTable } from './create-table';
-import { LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
-import { buildLocalContext } from './local-context';
-import { LOCAL_DIR, LOCAL_TABLE, localContextOptions, localEnv } from './local-env';
+import { attachDynamoFaultConfig, type DynamoFaults } from './dynamo-faults';
+import { startDynamoDbLocal, waitForDynamo } from './dynamodb-local';
+import { buildLocalContext, type LocalContextOptions } from './local-context';
+import { LOCAL_DIR, localContextOptions, localDynamo, localEnv } from './local-env';
 import { prepareLocalFiles } from './local-files';
 import { applyFaultsFromEnv } from './paydunya-simulator/faults';
 import { startSimulator } from './paydunya-simulator/simulator';
@@ -46,10 +53,20 @@ const main = async () => {
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
 
   try {
-    const dynamo = await startDynamoDbLocal({ port: env.DYNAMODB_PORT, dbPath: env.DYNAMODB_DATA_DIR });
-    stops.push(dynamo.stop);
-    const tableName = LOCAL_TABLE;
-    const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+    const dynamo = localDynamo(env);
+    const { tableName } = dynamo;
+    if (!dynamo.external) {
+      const started = await startDynamoDbLocal({ port: env.DYNAMODB_PORT, dbPath: env.DYNAMODB_DATA_DIR });
+      stops.push(started.stop);
+    } else if (dynamo.loopback) {
+      try {
+        await waitForDynamo(dynamo.endpoint, 5_000);
+      } catch {
+        throw new Error(`nothing answers as DynamoDB at DYNAMODB_ENDPOINT ${dynamo.endpoint}`);
+      }
+    }
+    // Creates the table if it is missing; an existing table and its data are kept.
+    const admin = new DynamoDBClient(dynamo.clientConfig);
     await ensureTable(admin, tableName);
     admin.destroy();
 
@@ -78,12 +95,29 @@ const main = async () => {
       simulatorUrl = sim.url;
     }
 
-    const options = localContextOptions(files, baseUrls);
+    let dynamoFaults: DynamoFaults | undefined;
+    const faultConfig = env.DYNAMODB_FAULTS;
+    const options: LocalContextOptions = {
+      ...localContextOptions(files, baseUrls, env),
+      ...(faultConfig
+        ? {
+            instrumentDynamo: (client) => {
+              dynamoFaults = attachDynamoFaultConfig(client, faultConfig);
+            },
+          }
+        : {}),
+    };
     const { publicBaseUrl } = options;
     const ctx = await buildLocalContext(options);
     // Lambda flushes metrics at the end of each invocation; so does the emulation.
     const api = await startApiServer(ctx, env.PORT, { afterRequest: () => metrics.publishStoredMetrics() });
     stops.push(api.stop);
+    if (faultConfig) {
+      stops.push(async () => {
+        const injected = Object.entries(dynamoFaults?.counts() ?? {}).filter(([, count]) => count > 0);
+        console.log(`[dynamodb] faults injected: ${JSON.stringify(Object.fromEntries(injected))}`);
+      });
+    }
 
     // As the EventBridge schedule does on AWS: settle PENDING orders whose IPN never came.
     const timer = setInterval(() => {
@@ -102,7 +136,9 @@ const main = async () => {
         '',
         'Temba Payments, local mode',
         `  API             ${publicBaseUrl}  (POST /payments, GET /payments/{orderId}, POST /webhooks/paydunya)`,
-        `  DynamoDB Local  ${dynamo.endpoint}  table ${tableName}`,
+        `  ${dynamo.external ? 'DynamoDB      ' : 'DynamoDB Local'}  ${dynamo.endpoint}  table ${tableName}` +
+          (dynamo.external ? '  (DYNAMODB_ENDPOINT)' : ''),
+        ...(faultConfig ? [`  DynamoDB faults ${JSON.stringify(faultConfig)}  (DYNAMODB_FAULTS)`] : []),
         simulatorUrl
           ? `  PayDunya        simulator at ${simulatorUrl} (faults: GET/POST ${simulatorUrl}/__sim/faults)`
           : '  PayDunya        REAL sandbox (https://app.paydunya.com/sandbox-api/v1)',

@@ -15,6 +15,7 @@ import {
 } from '../../lambdas/shared/platform/circuit-breaker';
 import { type ApiServer, startApiServer } from '../../local/api-server';
 import { ensureTable } from '../../local/create-table';
+import { attachDynamoFaults, type DynamoFaultOptions, type DynamoFaults } from '../../local/dynamo-faults';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
@@ -48,6 +49,8 @@ export interface Harness {
   readonly circuit: PaydunyaCircuit;
   /** With `powertools: true`: the JSON log lines and EMF documents the real Powertools printed. */
   readonly output: PowertoolsOutput | undefined;
+  /** With `dynamoFaults`: the fault injector in the context's DynamoDB client. */
+  readonly faults: DynamoFaults | undefined;
   post(body: unknown, key?: string, headers?: Record<string, string>): Promise<Response>;
   get(orderId: string): Promise<Response>;
   /** Creates a payment that must succeed and returns its 201 body. */
@@ -80,6 +83,8 @@ export interface HarnessOptions {
    * flushed after every request as on Lambda) and capture what it prints in `output`. `telemetry` keeps recording.
    */
   readonly powertools?: boolean;
+  /** Injects DynamoDB's failures under load into the context's DynamoDB client (`true`: rules only, no emulation). */
+  readonly dynamoFaults?: DynamoFaultOptions | true;
 }
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
@@ -117,6 +122,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     settings: options.circuitBreaker ?? {},
     ...(options.circuitClock ? { now: options.circuitClock } : {}),
   });
+  let faults: DynamoFaults | undefined;
+  const dynamoFaults = options.dynamoFaults;
   const built = await buildLocalContext({
     tableName,
     dynamoEndpoint: endpoint,
@@ -133,6 +140,13 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     printAlert: () => undefined,
     customerAttempts: options.customerAttempts ?? { max: 1_000_000, windowSeconds: 900 },
     circuit,
+    ...(dynamoFaults
+      ? {
+          instrumentDynamo: (client) => {
+            faults = attachDynamoFaults(client, dynamoFaults === true ? {} : dynamoFaults);
+          },
+        }
+      : {}),
   });
   const ctx: AppContext = options.wrapStore
     ? { ...built, store: options.wrapStore(built.store, { name: tableName, endpoint }) }
@@ -154,6 +168,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     tableName,
     circuit,
     output,
+    faults,
     post,
     get: (orderId) => fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`),
     async createOrder(overrides = {}) {
