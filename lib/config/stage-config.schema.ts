@@ -38,6 +38,11 @@ const functionSettingsSchema = z.object({
   memoryMb: z.number().int().min(128).max(10_240),
   /** API Gateway gives up after 29 s, so an API function that runs longer only burns money. */
   timeoutSeconds: z.number().int().min(1).max(28),
+  /**
+   * Concurrent executions set aside for this function and its ceiling (Lambda reserved concurrency). Absent: the
+   * function shares the account's unreserved pool. docs/capacity-notes.md sizes it (rate x duration).
+   */
+  reservedConcurrency: z.number().int().min(1).optional(),
 });
 
 /** A scheduled function answers no API request: it may use Lambda's whole 15 minutes. */
@@ -58,6 +63,15 @@ export type LambdaRollout = z.infer<typeof lambdaRolloutSchema>;
 /** How a new flags version reaches the functions (AppConfig deployment strategy). */
 export const flagsRolloutSchema = z.enum(['all-at-once', 'linear', 'canary']);
 export type FlagsRollout = z.infer<typeof flagsRolloutSchema>;
+
+/** An API Gateway token bucket: steady requests a second, and how many may arrive at once. */
+const throttleSchema = z.object({
+  rateLimit: z.number().positive(),
+  burstLimit: z.number().int().positive(),
+});
+
+/** Lambda keeps at least this many concurrent executions unreserved in every account and region. */
+export const LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100;
 
 const ratioAlarmSchema = z.object({
   /** Evaluation window of the ratio; also the period of its metrics. */
@@ -104,15 +118,34 @@ export const stageConfigSchema = z
         })
         .optional(),
       corsOrigins: z.array(corsOrigin).min(1),
-      throttling: z.object({
-        rateLimit: z.number().positive(),
-        burstLimit: z.number().int().positive(),
+      /**
+       * The stage default, applied to each method without its own limit below (CORS preflights, operator
+       * routes). API Gateway applies it per method, not to the stage as a whole.
+       */
+      throttling: throttleSchema,
+      /** Per public route (ROUTES key): each sized for its own traffic, so polling cannot crowd out checkouts. */
+      routeThrottling: z.object({
+        createPayment: throttleSchema,
+        getPayment: throttleSchema,
+        paydunyaWebhook: throttleSchema,
+      }),
+    }),
+    /** What the stage is sized for, and the account quotas that sizing needs (docs/capacity-notes.md). */
+    capacity: z.object({
+      /** Checkouts (POST /payments) a second at the on-sale peak. */
+      peakCheckoutsPerSecond: z.number().int().positive(),
+      /** The stage account's quotas in its region, as they must be before the first on-sale. */
+      accountQuotas: z.object({
+        /** Lambda concurrent executions (default 1,000; raised through Service Quotas). */
+        lambdaConcurrentExecutions: z.number().int().min(10),
+        /** API Gateway requests a second, shared by every API of the account in the region (default 10,000). */
+        apiGatewayRequestsPerSecond: z.number().int().positive(),
       }),
     }),
     waf: z.object({
-      /** Per client IP, POST /payments only. */
+      /** Per client IP, POST /payments only: a flood guard sized for carrier NAT, not a per-customer limit. */
       paymentsRateLimit: rateLimitSchema,
-      /** Per client IP, every route. */
+      /** Per client IP, every route but the PayDunya webhook (PayDunya's IPN bursts must never be blocked). */
       globalRateLimit: rateLimitSchema,
       webhookAllowlist: z.object({
         ipv4: z.array(z.cidrv4()),
@@ -246,6 +279,44 @@ export const stageConfigSchema = z
         );
       }
     }
+    const peak = config.capacity.peakCheckoutsPerSecond;
+    const quotas = config.capacity.accountQuotas;
+    const routes = config.api.routeThrottling;
+    if (routes.createPayment.rateLimit < peak) {
+      issue(
+        ['api', 'routeThrottling', 'createPayment', 'rateLimit'],
+        `must admit the stated peak of ${peak} checkouts a second`,
+      );
+    }
+    if (config.api.throttling.rateLimit < peak) {
+      issue(
+        ['api', 'throttling', 'rateLimit'],
+        `every checkout sends a CORS preflight (OPTIONS /payments) under the stage default: it must admit the peak of ${peak} a second`,
+      );
+    }
+    const apiRate =
+      config.api.throttling.rateLimit +
+      Object.values(routes).reduce((sum, route) => sum + route.rateLimit, 0);
+    if (apiRate > quotas.apiGatewayRequestsPerSecond) {
+      issue(
+        ['api', 'routeThrottling'],
+        `the stage default and route limits add up to ${apiRate} requests a second, over the account's ` +
+          `${quotas.apiGatewayRequestsPerSecond} shared by every API in the region`,
+      );
+    }
+    const reserved = Object.values(config.functions).reduce(
+      (sum, settings) => sum + (settings.reservedConcurrency ?? 0),
+      0,
+    );
+    const reservable = quotas.lambdaConcurrentExecutions - LAMBDA_MIN_UNRESERVED_CONCURRENCY;
+    if (reserved > reservable) {
+      issue(
+        ['functions'],
+        `reserved concurrency adds up to ${reserved}: the account quota of ${quotas.lambdaConcurrentExecutions} ` +
+          `allows ${reservable}, since Lambda keeps ${LAMBDA_MIN_UNRESERVED_CONCURRENCY} unreserved`,
+      );
+    }
+
     const reconcileEvery = config.schedules.reconcileEveryMinutes;
     if (config.functions.reconcile.timeoutSeconds >= reconcileEvery * 60) {
       issue(

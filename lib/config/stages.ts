@@ -42,6 +42,45 @@ const FUNCTIONS = {
   admin: { memoryMb: 256, timeoutSeconds: 10 },
 };
 
+/**
+ * The traffic model every limit below is sized from; docs/capacity-notes.md has the arithmetic and its sources.
+ * Per checkout: one POST /payments, its CORS preflight, GET /payments/{orderId} polled every 3 s for about 60 s
+ * (the page gives up at 90 s), and about one IPN from PayDunya, 1.5 with duplicates and retries. Carrier NAT: the
+ * busiest mobile carrier brings 60 % of checkouts through as few as 8 public addresses.
+ */
+export const TRAFFIC_MODEL = {
+  statusPollsPerCheckout: 20,
+  ipnsPerCheckout: 1.5,
+  busiestCarrierShare: 0.6,
+  carrierNatAddresses: 8,
+} as const;
+
+/**
+ * Reserved concurrency of the three API functions: route limit x duration (Little's law), so that API Gateway
+ * answers 429 before Lambda throttles (which API Gateway turns into a 500), and so that no function can take
+ * another's share of the account's concurrency. Reconcile and admin share the unreserved pool.
+ */
+const reserving = (reserved: { createPayment: number; paymentStatus: number; webhook: number }) => ({
+  ...FUNCTIONS,
+  createPayment: { ...FUNCTIONS.createPayment, reservedConcurrency: reserved.createPayment },
+  paymentStatus: { ...FUNCTIONS.paymentStatus, reservedConcurrency: reserved.paymentStatus },
+  webhook: { ...FUNCTIONS.webhook, reservedConcurrency: reserved.webhook },
+});
+
+/** Default account quotas in eu-west-3: 1,000 Lambda concurrent executions, 10,000 API Gateway requests/s. */
+const DEFAULT_QUOTAS = { lambdaConcurrentExecutions: 1_000, apiGatewayRequestsPerSecond: 10_000 };
+
+/**
+ * Per-IP rules of staging and prod (WAF counts over a trailing 60 s window). One carrier NAT address carries
+ * 60 % / 8 = 7.5 % of the peak: POST 200/s x 7.5 % = 15/s, x 1.5 headroom = 22.5/s -> 25/s = 1,500 a minute;
+ * every route but the webhook (POST + preflight + 20 polls = 22 requests per checkout) 200 x 22 x 7.5 % = 330/s,
+ * x 1.5 = 495/s -> 500/s = 30,000 a minute. Customers are limited one by one in code (CUSTOMER_ATTEMPT_*).
+ */
+const CARRIER_NAT_WAF = {
+  paymentsRateLimit: { limit: 1_500, windowSeconds: 60 },
+  globalRateLimit: { limit: 30_000, windowSeconds: 60 },
+} as const;
+
 /** Reconcile and daily report times: the shared THRESHOLDS, which a stage may override here. */
 const SCHEDULES = {
   reconcileEveryMinutes: THRESHOLDS.reconcile.scheduleMinutes,
@@ -63,10 +102,21 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     api: {
       corsOrigins: ['https://dev.temba.app', 'http://localhost:5173'],
       throttling: { rateLimit: 20, burstLimit: 40 },
+      // 5 checkouts/s: 5 POST, 5 x 20 polls = 100 GET, 5 x 1.5 = 7.5 IPNs a second.
+      routeThrottling: {
+        createPayment: { rateLimit: 20, burstLimit: 40 },
+        getPayment: { rateLimit: 100, burstLimit: 100 },
+        paydunyaWebhook: { rateLimit: 20, burstLimit: 40 },
+      },
     },
+    // Developers and the test suites; a new account's Lambda quota can be far below 1,000 (AWS raises it with use),
+    // so dev reserves no concurrency: a reservation above what the account allows fails the deploy.
+    capacity: { peakCheckoutsPerSecond: 5, accountQuotas: DEFAULT_QUOTAS },
     waf: {
-      paymentsRateLimit: { limit: 100, windowSeconds: 300 },
-      globalRateLimit: { limit: 1_000, windowSeconds: 300 },
+      // No carrier traffic here: enough for one developer and the 100-request load test, and no more than the
+      // stage throttle lets through in a minute (20/s).
+      paymentsRateLimit: { limit: 200, windowSeconds: 60 },
+      globalRateLimit: { limit: 1_200, windowSeconds: 60 },
       webhookAllowlist: { ipv4: [], ipv6: [] },
     },
     alarms: GO_LIVE_ALARMS,
@@ -94,13 +144,17 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       customDomain: { domainName: 'api-staging.temba.app' },
       corsOrigins: ['https://staging.temba.app'],
       throttling: { rateLimit: 50, burstLimit: 100 },
+      // A tenth of prod, for load tests: 20 checkouts/s -> 20 POST, 400 GET, 30 IPNs a second.
+      routeThrottling: {
+        createPayment: { rateLimit: 50, burstLimit: 100 },
+        getPayment: { rateLimit: 400, burstLimit: 200 },
+        paydunyaWebhook: { rateLimit: 50, burstLimit: 100 },
+      },
     },
-    waf: {
-      // The go-live load test (ab -n 100 -c 10 from one machine) must get through.
-      paymentsRateLimit: { limit: 300, windowSeconds: 300 },
-      globalRateLimit: { limit: 2_000, windowSeconds: 300 },
-      webhookAllowlist: { ipv4: [], ipv6: [] },
-    },
+    capacity: { peakCheckoutsPerSecond: 20, accountQuotas: DEFAULT_QUOTAS },
+    // Prod's rules, so a load test from one machine meets exactly what prod would do (the go-live ab -n 100 -c 10
+    // passes: 100 < 1,500 a minute).
+    waf: { ...CARRIER_NAT_WAF, webhookAllowlist: { ipv4: [], ipv6: [] } },
     alarms: GO_LIVE_ALARMS,
     alerts: {
       critical: { emails: ['payments-staging@temba.app'], sms: [] },
@@ -109,7 +163,8 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     // The load test reuses one customer: let it through; the go-live value is tested in prod.
     limits: { customerAttempts: { max: 200, windowSeconds: THRESHOLDS.customerAttempts.windowSeconds } },
     flags: { daily_limit: { enabled: true, max_xof: 50_000_000, max_count: 5_000 } },
-    functions: FUNCTIONS,
+    // 50 POST/s x 2 s = 100; 400 GET/s x 0.1 s = 40; 50 IPN/s x 2 s = 100. 240 of the 900 reservable.
+    functions: reserving({ createPayment: 100, paymentStatus: 40, webhook: 100 }),
     schedules: SCHEDULES,
     rollout: { lambda: 'linear', flags: 'linear' },
     backup: { dailyRetentionDays: 35 },
@@ -129,13 +184,25 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     api: {
       customDomain: { domainName: 'api.temba.app' },
       corsOrigins: ['https://temba.app', 'https://www.temba.app'],
-      throttling: { rateLimit: 50, burstLimit: 100 },
+      // The stage default covers the CORS preflights (one per checkout: 200/s) and the operator routes.
+      throttling: { rateLimit: 250, burstLimit: 500 },
+      // Sized for 200 checkouts/s: 200 POST (+25 %), 200 x 20 polls = 4,000 GET, 200 x 1.5 = 300 IPNs a second.
+      // Bursts: 2 s of checkouts or IPNs at once; polls are spread out and cheap to retry, so half a second.
+      routeThrottling: {
+        createPayment: { rateLimit: 250, burstLimit: 500 },
+        getPayment: { rateLimit: 4_000, burstLimit: 2_000 },
+        paydunyaWebhook: { rateLimit: 300, burstLimit: 600 },
+      },
+    },
+    // Temba's on-sale target. The Lambda quota must be raised from 1,000 to 3,000 before the first on-sale.
+    capacity: {
+      peakCheckoutsPerSecond: 200,
+      accountQuotas: { lambdaConcurrentExecutions: 3_000, apiGatewayRequestsPerSecond: 10_000 },
     },
     waf: {
-      // Go-live plan: 5 payment attempts per IP per 15 minutes. WAF cannot count below 10 per window and its
-      // longest window is 10 minutes, so this is the strictest WAF allows; the per-customer limit lives in code.
-      paymentsRateLimit: { limit: 10, windowSeconds: 600 },
-      globalRateLimit: { limit: 1_000, windowSeconds: 300 },
+      // Flood guards sized for carrier NAT (CARRIER_NAT_WAF). The go-live plan's 5 attempts per 15 minutes is per
+      // customer, in code: per IP it would turn away a whole carrier address at the first busy minute.
+      ...CARRIER_NAT_WAF,
       webhookAllowlist: {
         ipv4: [],
         ipv6: [],
@@ -158,7 +225,9 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       manual_review: { enabled: true, threshold_xof: 100_000 },
       daily_limit: { enabled: true, max_xof: 5_000_000, max_count: 500 },
     },
-    functions: FUNCTIONS,
+    // 250 POST/s x 4 s = 1,000 (PayDunya may slow from a 2 s p99 to 4 s before a checkout is refused);
+    // 4,000 GET/s x 0.1 s = 400; 300 IPN/s x 2 s = 600. 2,000 of the 2,900 reservable under a 3,000 quota.
+    functions: reserving({ createPayment: 1_000, paymentStatus: 400, webhook: 600 }),
     schedules: SCHEDULES,
     rollout: { lambda: 'canary', flags: 'canary' },
     backup: { dailyRetentionDays: 35, monthlyRetentionDays: 365, vaultLockMinRetentionDays: 35 },

@@ -16,6 +16,8 @@ export interface ApiFirewallProps {
   readonly paymentsPath: string;
   /** Prefix of the webhook routes restricted to the allowlist. */
   readonly webhooksPathPrefix: string;
+  /** Path of PayDunya's IPN route: never counted by the global per-IP rule (PayDunya delivers in bursts). */
+  readonly webhookPath: string;
   readonly paymentsRateLimit: RateLimit;
   readonly globalRateLimit: RateLimit;
   readonly webhookAllowlist: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
@@ -84,7 +86,9 @@ const managedGroup = (
 /**
  * The web ACL in front of the API stage. In priority order: AWS IP reputation list; the webhook IP allowlist
  * (only when addresses are configured); a body-size limit matching the handlers' LIMITS.maxBodyBytes; a per-IP
- * rate limit on POST /payments; a per-IP rate limit on everything; AWS common rules and known bad inputs.
+ * flood guard on POST /payments; a per-IP flood guard on everything but the PayDunya webhook; AWS common rules
+ * and known bad inputs. The per-IP limits are sized for carrier NAT (docs/capacity-notes.md): customers are
+ * limited one by one in code.
  * Logs go to CloudWatch Logs with the Authorization and Cookie headers and the query string (which carries the
  * callback signature) redacted.
  */
@@ -210,6 +214,22 @@ export class ApiFirewall extends Construct {
             aggregateKeyType: 'IP',
             limit: props.globalRateLimit.limit,
             evaluationWindowSec: props.globalRateLimit.windowSeconds,
+            // Everything but PayDunya's IPNs, which arrive in a rush from a few PayDunya addresses right after an
+            // on-sale; blocking them would leave paid orders pending. The webhook keeps the allowlist rule (when
+            // addresses are configured), the managed rules and its own API Gateway throttle. ENDS_WITH matches with
+            // or without the execute-api stage prefix; another path ending so matches no API resource (403).
+            scopeDownStatement: {
+              notStatement: {
+                statement: {
+                  byteMatchStatement: {
+                    fieldToMatch: { uriPath: {} },
+                    positionalConstraint: 'ENDS_WITH',
+                    searchString: props.webhookPath.toLowerCase(),
+                    textTransformations: PATH_TRANSFORMS,
+                  },
+                },
+              },
+            },
           },
         },
         visibilityConfig: visibility(WAF_RULES.globalRate),

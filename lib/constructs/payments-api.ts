@@ -20,10 +20,19 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { PaymentFunction } from './payment-function';
 
+/** An API Gateway token bucket: steady requests a second, and how many may arrive at once. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 export interface PaymentsApiProps {
   readonly stage: string;
   readonly corsOrigins: readonly string[];
-  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The stage default: each method without its own limit gets a bucket of this size (per method, not shared). */
+  readonly throttling: Throttle;
+  /** Methods with their own bucket, e.g. a polled GET sized apart from the checkout POST. */
+  readonly methodThrottling?: readonly (Throttle & { readonly method: string; readonly path: string })[];
   readonly customDomain?: { readonly domainName: string; readonly certificateArn?: string };
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -48,9 +57,16 @@ export interface RouteOptions {
 /** Stage name of the deployment; invisible behind the custom domain, part of the URL without one. */
 export const API_STAGE_NAME = 'v1';
 
+/** Execution logging and metrics of every method: a method with its own settings must repeat them. */
+const METHOD_LOGGING = {
+  loggingLevel: MethodLoggingLevel.INFO,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
+
 /**
  * The public REST API (regional: WAF attaches only to REST APIs): JSON access logs, execution logging without
- * request/response bodies (they carry customer details), X-Ray, stage throttling, request validation,
+ * request/response bodies (they carry customer details), X-Ray, stage and per-method throttling, request validation,
  * CORS for the configured origins only, TLS 1.2 on the custom domain. Integrations target the functions'
  * `live` alias, never `$LATEST`.
  */
@@ -102,12 +118,21 @@ export class PaymentsApi extends Construct {
             xrayTraceId: AccessLogField.contextXrayTraceId(),
           }),
         ),
-        loggingLevel: MethodLoggingLevel.INFO,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...METHOD_LOGGING,
         tracingEnabled: true,
         throttlingRateLimit: props.throttling.rateLimit,
         throttlingBurstLimit: props.throttling.burstLimit,
+        // Keyed `<resource path>/<HTTP method>`, e.g. `/payments/{orderId}/GET`.
+        methodOptions: Object.fromEntries(
+          (props.methodThrottling ?? []).map((limit) => [
+            `${limit.path}/${limit.method}`,
+            {
+              ...METHOD_LOGGING,
+              throttlingRateLimit: limit.rateLimit,
+              throttlingBurstLimit: limit.burstLimit,
+            },
+          ]),
+        ),
       },
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');

@@ -99,6 +99,7 @@ describe('ApiFirewall webhook allowlist', () => {
       apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
       paymentsPath: ROUTES.createPayment.path,
       webhooksPathPrefix: '/webhooks/',
+      webhookPath: ROUTES.paydunyaWebhook.path,
       paymentsRateLimit: { limit: 10, windowSeconds: 600 },
       globalRateLimit: { limit: 1000, windowSeconds: 300 },
       webhookAllowlist: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8::/32'] },
@@ -132,6 +133,29 @@ describe('ApiFirewall webhook allowlist', () => {
     expect(JSON.stringify(outside)).toMatch(/^\{"NotStatement":\{"Statement":\{"OrStatement"/);
   });
 
+  it('still rate-limits every other route per IP, and leaves the webhook to its allowlist rule', () => {
+    const rules = onlyResource(template, 'AWS::WAFv2::WebACL').Properties.Rules as {
+      Name: string;
+      Priority: number;
+      Statement: { RateBasedStatement?: { ScopeDownStatement?: unknown } };
+    }[];
+    const global = rules.find((rule) => rule.Name === WAF_RULES.globalRate);
+    const allowlist = rules.find((rule) => rule.Name === WAF_RULES.webhookAllowlist);
+    expect(global?.Statement.RateBasedStatement?.ScopeDownStatement).toEqual({
+      NotStatement: {
+        Statement: {
+          ByteMatchStatement: expect.objectContaining({
+            FieldToMatch: { UriPath: {} },
+            PositionalConstraint: 'ENDS_WITH',
+            SearchString: ROUTES.paydunyaWebhook.path,
+          }),
+        },
+      },
+    });
+    // The allowlist is evaluated first: an IPN from outside the PayDunya set is blocked before any rate rule.
+    expect(allowlist?.Priority).toBeLessThan(global?.Priority ?? 0);
+  });
+
   it('refuses a body limit WAF cannot inspect', () => {
     const stack = bareStack();
     expect(
@@ -141,6 +165,7 @@ describe('ApiFirewall webhook allowlist', () => {
           apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
           paymentsPath: '/payments',
           webhooksPathPrefix: '/webhooks/',
+          webhookPath: '/webhooks/paydunya',
           paymentsRateLimit: { limit: 10, windowSeconds: 600 },
           globalRateLimit: { limit: 1000, windowSeconds: 300 },
           webhookAllowlist: { ipv4: [], ipv6: [] },

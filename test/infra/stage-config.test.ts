@@ -84,6 +84,50 @@ describe('stage config', () => {
     );
   });
 
+  it('refuses reserved concurrency that would leave Lambda fewer than 100 unreserved executions', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      capacity: {
+        ...config.capacity,
+        accountQuotas: { ...config.capacity.accountQuotas, lambdaConcurrentExecutions: 1_000 },
+      },
+    }));
+    expect(loadError('prod', configs)).toContain(
+      'functions: reserved concurrency adds up to 2000: the account quota of 1000 allows 900, since Lambda keeps 100 unreserved',
+    );
+  });
+
+  it('refuses a checkout throttle or stage default below the stated peak, and limits over the account quota', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      api: {
+        ...config.api,
+        // Today's prod value before the on-sale sizing.
+        throttling: { rateLimit: 50, burstLimit: 100 },
+        routeThrottling: {
+          ...config.api.routeThrottling,
+          createPayment: { rateLimit: 50, burstLimit: 100 },
+          getPayment: { rateLimit: 12_000, burstLimit: 5_000 },
+        },
+      },
+    }));
+    const message = loadError('prod', configs);
+    expect(message).toContain(
+      'api.routeThrottling.createPayment.rateLimit: must admit the stated peak of 200 checkouts a second',
+    );
+    expect(message).toContain('api.throttling.rateLimit: every checkout sends a CORS preflight');
+    expect(message).toContain(
+      "api.routeThrottling: the stage default and route limits add up to 12400 requests a second, over the account's 10000",
+    );
+  });
+
+  it('sizes prod for 200 checkouts a second under raised quotas: 3,000 Lambda executions, 10,000 API requests/s', () => {
+    expect(loadStageConfig('prod').capacity).toEqual({
+      peakCheckoutsPerSecond: 200,
+      accountQuotas: { lambdaConcurrentExecutions: 3_000, apiGatewayRequestsPerSecond: 10_000 },
+    });
+  });
+
   it('refuses live mode or live payments outside prod, and test mode in prod', () => {
     expect(
       loadError(
