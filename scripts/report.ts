@@ -1,7 +1,7 @@
 /** `npm run report -- --date YYYY-MM-DD`: the daily reconciliation report against the running local mode. */
 import { parseArgs } from 'node:util';
 import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
-import { runDailyReport } from '../lambdas/shared/domain/daily-report';
+import { runDailyReport } from '../lambdas/shared/domain/reconcile';
 import { metrics } from '../lambdas/shared/platform/powertools';
 import { connectToLocalMode } from '../local/connect';
 

@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { ROUTES } from '../shared/contract/routes';
-import type { AppContext } from '../shared/domain/context';
+import type { ReportDeps } from '../shared/domain/daily-report';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';
 import { toFieldIssues } from '../shared/domain/payment-request.schema';
 import { decideReview } from '../shared/domain/review';
-import { buildStatusContext } from '../shared/platform/aws-context';
+import { buildAdminContext } from '../shared/platform/aws-context';
 import {
   type ApiEvent,
   type ApiResult,
@@ -16,7 +16,7 @@ import {
 } from '../shared/platform/http';
 import { lambdaHandler } from '../shared/platform/lambda';
 
-type AdminContext = Pick<AppContext, 'store' | 'clock' | 'telemetry'>;
+type AdminContext = ReportDeps;
 
 const reviewBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject'], { error: 'must be "approve" or "reject"' }),
@@ -45,7 +45,7 @@ export const handleAdmin = async (event: ApiEvent, ctx: AdminContext): Promise<A
           { path: 'date', message: 'must be YYYY-MM-DD' },
         ]);
       }
-      const report = await ctx.store.getReport(date);
+      const report = (await ctx.store.getReport(date))?.report;
       if (!report) {
         throw new NotFoundError(
           `No report for ${date} yet: reports are made shortly after midnight UTC for the day before.`,
@@ -76,4 +76,4 @@ export const handleAdmin = async (event: ApiEvent, ctx: AdminContext): Promise<A
   }
 };
 
-export const handler = lambdaHandler(buildStatusContext, handleAdmin);
+export const handler = lambdaHandler(buildAdminContext, handleAdmin);

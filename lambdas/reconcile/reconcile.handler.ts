@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { ENV } from '../shared/contract/env';
 import { THRESHOLDS } from '../shared/contract/thresholds';
 import type { IpnDeps } from '../shared/domain/context';
-import { runDailyReport } from '../shared/domain/daily-report';
-import { reconcilePending } from '../shared/domain/reconcile';
+import { reconcilePending, runDailyReport } from '../shared/domain/reconcile';
 import { buildWebhookContext } from '../shared/platform/aws-context';
 import { scheduledHandler } from '../shared/platform/lambda';
 
@@ -22,6 +22,15 @@ export const scheduleInputSchema = z.discriminatedUnion('task', [
 ]);
 export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
 
+/** The stage's checkout window (ENV.checkoutWindowMinutes), or the default. */
+const checkoutWindowMinutes = () =>
+  z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .parse(process.env[ENV.checkoutWindowMinutes] ?? THRESHOLDS.checkout.windowMinutes);
+
 const yesterday = (now: Date) => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
 
 export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
@@ -32,6 +41,7 @@ export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
       olderThanMinutes: input.olderThanMinutes ?? reconcile.pendingOlderThanMinutes,
       invoiceExpiryHours: reconcile.invoiceExpiryHours,
       concurrency: reconcile.concurrency,
+      checkoutWindowMinutes: checkoutWindowMinutes(),
     });
   }
   return runDailyReport(ctx, input.day ?? yesterday(ctx.clock.now()), {

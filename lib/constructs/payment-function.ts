@@ -26,6 +26,7 @@ import { LAMBDA_BUNDLING } from './lambda-bundling';
 /** Table operations a function may be granted; transactions are authorised per contained operation. */
 export type TableAction =
   | 'GetItem'
+  | 'BatchGetItem'
   | 'Query'
   | 'PutItem'
   | 'UpdateItem'
@@ -57,6 +58,11 @@ export interface PaymentFunctionProps {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * Concurrent executions set aside for the function, which are also its ceiling (all versions together).
+   * Absent: it shares the account's unreserved pool.
+   */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
   readonly rollout: LambdaRollout;
@@ -129,6 +135,7 @@ export class PaymentFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
@@ -167,7 +174,13 @@ export class PaymentFunction extends Construct {
     });
     this.throttlesAlarm = new Alarm(this, 'ThrottlesAlarm', {
       alarmName: `${this.functionName}-throttles`,
-      alarmDescription: `${props.name} (alias live) was throttled: concurrency limit reached`,
+      // With a reservation this is the function at its ceiling (API Gateway answers those callers 500), or a burst
+      // faster than Lambda scales (1,000 new environments per 10 s): either way, worth a look during an on-sale.
+      alarmDescription:
+        props.reservedConcurrency === undefined
+          ? `${props.name} (alias live) was throttled: the account's unreserved concurrency ran out`
+          : `${props.name} (alias live) was throttled: its ${props.reservedConcurrency} reserved executions were ` +
+            'all busy, or traffic rose faster than Lambda scales (docs/capacity-notes.md)',
       metric: this.alias.metricThrottles({ period: Duration.minutes(5), statistic: Stats.SUM }),
       threshold: props.alarms.throttles,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

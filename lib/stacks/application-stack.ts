@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract/env';
 import { LIMITS, ROUTES, type RouteName } from '../../lambdas/shared/contract/routes';
 import { TABLE } from '../../lambdas/shared/contract/table';
+import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
 import { type StageConfig, stageFlags } from '../config';
 import { AlertTopics } from '../constructs/alert-topics';
 import { ApiFirewall } from '../constructs/api-firewall';
@@ -113,6 +114,12 @@ export class ApplicationStack extends Stack {
       stage: config.stage,
       corsOrigins: config.api.corsOrigins,
       throttling: config.api.throttling,
+      // Each public route its own bucket: a polling flood on GET cannot spend what POST /payments needs.
+      methodThrottling: PUBLIC_ROUTES.map((name) => ({
+        method: ROUTES[name].method,
+        path: ROUTES[name].path,
+        ...config.api.routeThrottling[name],
+      })),
       customDomain: config.api.customDomain,
       logRetention: config.logRetentionDays as RetentionDays,
       logRemovalPolicy: this.logRemovalPolicy,
@@ -120,8 +127,11 @@ export class ApplicationStack extends Stack {
     const publicBaseUrl = config.urls.publicBaseUrl ?? this.api.publicBaseUrl;
 
     const createPayment = this.addFunction(ROUTES.createPayment.fn, config.functions.createPayment)
+      // Admission: single-item writes (key, order, attempt, limit slice) and, when a slice is full, a read of
+      // every slice (BatchGetItem) and a transaction over several; undoing a refused checkout deletes its order.
       .usesTable(data.table, data.tableKey, [
         'GetItem',
+        'BatchGetItem',
         'Query',
         'PutItem',
         'UpdateItem',
@@ -146,10 +156,12 @@ export class ApplicationStack extends Stack {
       .usesTable(data.table, data.tableKey, ['GetItem', 'Query'])
       .setsEnv(ENV.corsAllowedOrigins, config.api.corsOrigins.join(','));
 
-    // An IPN updates the order and appends its audit event in one transaction (Update + Put).
+    // An IPN updates the order and its own audit trail in one write (a transaction with the limit slices when it
+    // ends unpaid); a late payment is counted in the day's limit (BatchGetItem reads the slices) and re-issues a
+    // report already made for the day it leaves (byDay index, report item).
     const webhook = this.addFunction(ROUTES.paydunyaWebhook.fn, config.functions.webhook)
-      .usesTable(data.table, data.tableKey, ['GetItem', 'Query', 'PutItem', 'UpdateItem'], {
-        queryIndexes: [TABLE.indexes.byToken.name],
+      .usesTable(data.table, data.tableKey, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], {
+        queryIndexes: [TABLE.indexes.byToken.name, TABLE.indexes.byDay.name],
       })
       .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
       .readsSecret(ENV.signingSecretArn, data.signingSecret)
@@ -165,21 +177,25 @@ export class ApplicationStack extends Stack {
     // Reconcile settles orders through the webhook's state machine (order update + audit put + day counters,
     // limit release) and stores the daily report; it lists stale orders on the byStatus index, never the table.
     this.reconcile = this.addFunction('reconcile', config.functions.reconcile)
-      .usesTable(data.table, data.tableKey, ['GetItem', 'PutItem', 'UpdateItem'], {
-        queryIndexes: [TABLE.indexes.byStatus.name],
-      })
+      .usesTable(
+        data.table,
+        data.tableKey,
+        ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+        { queryIndexes: [TABLE.indexes.byStatus.name, TABLE.indexes.byDay.name] },
+      )
       .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
       .readsSecret(ENV.signingSecretArn, data.signingSecret)
       .publishesAlerts(this.alerts)
-      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs));
+      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
+      .setsEnv(ENV.checkoutWindowMinutes, String(THRESHOLDS.checkout.windowMinutes));
 
-    // Reads reports and orders; a review decision is one audited transition (order update + audit put + day
-    // counters). No secrets, no alerts, no PayDunya.
-    this.admin = this.addFunction(ROUTES.adminReport.fn, config.functions.admin).usesTable(
-      data.table,
-      data.tableKey,
-      ['GetItem', 'PutItem', 'UpdateItem'],
-    );
+    // Reads reports and orders; a review decision is one audited order write, and re-issues the report of the
+    // day the payment was booked on if it was already made (byDay index, report item, warning alert).
+    this.admin = this.addFunction(ROUTES.adminReport.fn, config.functions.admin)
+      .usesTable(data.table, data.tableKey, ['GetItem', 'PutItem', 'UpdateItem'], {
+        queryIndexes: [TABLE.indexes.byDay.name],
+      })
+      .publishesAlerts(this.alerts);
     for (const name of OPERATOR_ROUTES)
       this.api.addRoute(ROUTES[name], this.admin, OPERATOR_ROUTE_OPTIONS[name]);
     const allFunctions = [...Object.values(this.functions), this.reconcile, this.admin];
@@ -189,6 +205,7 @@ export class ApplicationStack extends Stack {
       apiStageArn: this.api.api.deploymentStage.stageArn,
       paymentsPath: ROUTES.createPayment.path,
       webhooksPathPrefix: '/webhooks/',
+      webhookPath: ROUTES.paydunyaWebhook.path,
       paymentsRateLimit: config.waf.paymentsRateLimit,
       globalRateLimit: config.waf.globalRateLimit,
       webhookAllowlist: config.waf.webhookAllowlist,
@@ -257,6 +274,7 @@ export class ApplicationStack extends Stack {
       entry: handlerEntry(name),
       memoryMb: settings.memoryMb,
       timeoutSeconds: settings.timeoutSeconds,
+      reservedConcurrency: settings.reservedConcurrency,
       logRetention: this.config.logRetentionDays as RetentionDays,
       logRemovalPolicy: this.logRemovalPolicy,
       rollout: this.config.rollout.lambda,

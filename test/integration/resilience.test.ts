@@ -34,11 +34,12 @@ const payment = async (orderId: string) => (await bodyOf(await h.get(orderId))) 
 const trail = async (orderId: string) =>
   ((await payment(orderId)).events as { from: string | null; to: string }[]).map((e) => e.to);
 
-/** Orders in a status, to find the one a failed create wrote (its 5xx carries no order id). */
+/** Orders booked today in a status, to find the one a failed create wrote (its 5xx carries no order id). */
 const idsIn = async (status: OrderStatus): Promise<Set<string>> => {
   const ids = new Set<string>();
-  const before = new Date(Date.now() + 60_000).toISOString();
-  for await (const order of h.ctx.store.listByStatus(status, before)) ids.add(order.orderId);
+  for await (const order of h.ctx.store.listBooked(new Date().toISOString().slice(0, 10))) {
+    if (order.status === status) ids.add(order.orderId);
+  }
   return ids;
 };
 const newIn = async (status: OrderStatus, before: Set<string>) =>

@@ -22,9 +22,15 @@ describe('order state machine', () => {
   });
 
   it('terminal states never move, not even back to PENDING', () => {
-    for (const from of ['CANCELLED', 'FAILED', 'EXPIRED', 'INITIATION_FAILED', 'REFUNDED'] as const) {
+    for (const from of ['FAILED', 'INITIATION_FAILED', 'REFUNDED'] as const) {
       expect(isTerminal(from)).toBe(true);
       for (const to of ORDER_STATUSES) expect(canTransition(from, to)).toBe(false);
+    }
+  });
+
+  it('a cancelled or expired order only moves on when the customer paid late: to COMPLETED', () => {
+    for (const from of ['CANCELLED', 'EXPIRED'] as const) {
+      expect(ORDER_STATUSES.filter((to) => canTransition(from, to))).toEqual(['COMPLETED']);
     }
   });
 

@@ -22,6 +22,8 @@ export const ENV = {
   customerAttemptMax: 'CUSTOMER_ATTEMPT_MAX',
   customerAttemptWindowSeconds: 'CUSTOMER_ATTEMPT_WINDOW_SECONDS',
   reconcileOlderThanMinutes: 'RECONCILE_OLDER_THAN_MINUTES',
+  /** How long a checkout holds its share of the daily limit before reconcile gives it back. */
+  checkoutWindowMinutes: 'CHECKOUT_WINDOW_MINUTES',
   /** Comma-separated browser origins allowed to call the public routes (Temba's checkout web app). */
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
   /** The payments table's KMS key: the restore drill encrypts its scratch copy with it. */

@@ -21,6 +21,10 @@ export const METRICS = {
   reconcileRun: 'ReconcileRun',
   reconcileErrors: 'ReconcileErrors',
   paymentExpired: 'PaymentExpired',
+  /** A payment PayDunya completed after we had cancelled or expired its order. */
+  latePayment: 'LatePayment',
+  /** A daily report re-issued as a new revision because an event changed a day already reported. */
+  reportRevised: 'ReportRevised',
   reviewDecided: 'ReviewDecided',
   dailyReportPublished: 'DailyReportPublished',
   circuitOpen: 'CircuitOpen',

@@ -3,11 +3,19 @@
  * so the deployed table and the emulated one can never disagree on keys, indexes or TTL.
  *
  * Item types (single-table design):
- * - order          pk=ORDER#<orderId>  sk=ORDER
- * - audit event    pk=ORDER#<orderId>  sk=AUDIT#<version, zero-padded>   (append-only)
- * - idempotency    pk=IDEM#<sha256(key)> sk=IDEM                          (expires through TTL)
+ * - order          pk=ORDER#<orderId>  sk=ORDER        (its audit trail is a list inside the item: one write
+ *                                                       changes the order and appends its audit event)
+ * - idempotency    pk=IDEM#<sha256(key)> sk=IDEM        (points at the order it created; expires through TTL)
+ * - limit shard    pk=LIMIT#<day>#<n>  sk=LIMIT         (one of TABLE.shards.dailyLimit slices of the day's limit)
+ * - limit warnings pk=LIMITWARN#<day>  sk=LIMITWARN     (which warning levels were sent that day)
+ * - attempts       pk=ATTEMPTS#<phone hash> sk=W#<window start>
+ * - report         pk=REPORT#<day>     sk=REPORT        (latest revision of the day's report)
  * - alert claim    pk=ALERT#<stage>#<type>#<orderId or summary hash> sk=ALERT (de-duplication window; TTL)
  * - restore drill  pk=DRILL sk=RUN#<started at, ISO>                      (one per drill run; TTL after a year)
+ *
+ * No item is written by every payment: on real DynamoDB one item takes at most ~1,000 write units a second and
+ * two transactions on it at once conflict. So the daily limit is sliced into shards, the report is built from
+ * the orders themselves, and index keys that every order would share carry a shard suffix.
  */
 export const TABLE = {
   /** Physical name per stage; local mode uses `temba-payments-local`. */
@@ -25,14 +33,43 @@ export const TABLE = {
       // the write units of every order write (issue 7).
       projectedAttributes: ['orderId'],
     },
-    /** Orders by status and creation time: reconcile finds stale PENDING orders here, never by scan. */
+    /**
+     * Orders still to be settled (`OPEN#<n>`: CREATED or PENDING) or settled unpaid (`UNPAID#<n>`), by creation
+     * time: reconcile and the 48-hour recheck find them here, never by scan. Paid orders leave the index. One key
+     * shared by every open order would be a hot partition, so the key carries the order's shard (n < shards.index).
+     */
     byStatus: {
       name: 'byStatus',
       partitionKey: { name: 'gsi2pk', type: 'S' },
       sortKey: { name: 'gsi2sk', type: 'S' },
       projectedAttributes: ['orderId'],
     },
+    /**
+     * Settled orders by the UTC day their money moved (`BOOK#<day>#<n>`): the daily report is built from these
+     * rows, so it always equals the orders. Projects what the report reads and nothing more.
+     */
+    byDay: {
+      name: 'byDay',
+      partitionKey: { name: 'gsi3pk', type: 'S' },
+      sortKey: { name: 'gsi3sk', type: 'S' },
+      projectedAttributes: [
+        'orderId',
+        'status',
+        'amount',
+        'paymentMethod',
+        'review',
+        'discrepancy',
+        'late',
+        'bookedAt',
+      ],
+    },
   },
+  /**
+   * Write sharding. `index`: shards of the byStatus and byDay keys (an order's shard is a hash of its id).
+   * `dailyLimit`: slices of each day's limit; a checkout takes its share from one slice, a slice holds
+   * limit / shards (README design notes: the arithmetic).
+   */
+  shards: { index: 8, dailyLimit: 16 },
 } as const;
 
 export type KeyAttribute = { readonly name: string; readonly type: 'S' | 'N' };

@@ -7,6 +7,18 @@ export const THRESHOLDS = {
   customerAttempts: { max: 5, windowSeconds: 15 * 60 },
   /** Warning alerts as the daily limit fills. */
   dailyLimitWarningRatio: 0.8,
+  checkout: {
+    /**
+     * How long a checkout holds its share of the day's limit (stage-configurable): long enough to pay on the
+     * handset, short enough that abandoned checkouts give the day back. Reconcile gives it back after this.
+     */
+    windowMinutes: 30,
+    /**
+     * Past this, a request that claimed an Idempotency-Key is certainly over (Lambda times out at 28 s at most):
+     * a retry with the same key may finish what it left (an order never written, or never sent to PayDunya).
+     */
+    inFlightSeconds: 60,
+  },
   reconcile: {
     /** How often reconcile runs (stage-configurable). */
     scheduleMinutes: 15,

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { Flags } from '../contract/flags';
 import { METRICS } from '../contract/metrics';
-import { ROUTES } from '../contract/routes';
+import { CALLBACK_QUERY, ROUTES } from '../contract/routes';
 import { type PaydunyaKeys, PLACEHOLDER_PREFIX } from '../contract/secrets';
 import { THRESHOLDS } from '../contract/thresholds';
 import type { AppContext } from './context';
@@ -13,9 +15,10 @@ import {
 } from './errors';
 import { newOrderId } from './ids';
 import { maskEmail, maskPhone } from './masking';
-import { dayOf, type Order, type PaymentMode } from './order';
+import { dayOf, type LimitHold, type Order, type PaymentMode } from './order';
 import type { PaymentRequest } from './payment-request.schema';
-import type { IdempotencyRecord, StoredResponse } from './ports';
+import type { CreatedInvoice, IdempotencyRecord, StoredResponse, TransitionResult } from './ports';
+import { closeUnstartedOrder } from './unstarted-order';
 
 export interface CreatePaymentInput {
   readonly idempotencyKey: string;
@@ -40,37 +43,34 @@ const canonicalJson = (value: unknown): string => {
   return JSON.stringify(value);
 };
 
-const replay = (record: IdempotencyRecord, requestHash: string): CreatePaymentResult => {
-  if (record.requestHash !== requestHash) {
-    throw new IdempotencyConflictError(
-      'This Idempotency-Key was already used with a different request body. Use a new key for a new payment.',
-      'IDEMPOTENCY_KEY_REUSED',
-    );
-  }
-  if (!record.response) {
-    throw new IdempotencyConflictError(
-      'A request with this Idempotency-Key is still being processed. Retry in a moment with the same key.',
-      'IDEMPOTENCY_IN_PROGRESS',
-      2,
-    );
-  }
-  return { response: record.response, replayed: true };
-};
-
 const secondsToMidnightUtc = (now: Date): number => {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   return Math.ceil((midnight - now.getTime()) / 1000);
 };
 
+/** Alerts and warnings never fail a checkout: a failure to send one is logged and the request goes on. */
+const bestEffort = async (ctx: AppContext, what: string, send: () => Promise<unknown>): Promise<void> => {
+  try {
+    await send();
+  } catch (error) {
+    ctx.telemetry.warn(`${what} failed; the request goes on`, {
+      error: error instanceof Error ? error.name : String(error),
+    });
+  }
+};
+
 /**
- * Tells the on-call once a day when the day's reservations reach 80% and 100% of a limit. Concurrent creates
- * all see the level passed; the conditional claim lets exactly one of them send the alert.
+ * Tells the on-call once a day when the day's reservations reach 80% and 100% of a limit. Only a checkout whose
+ * slice of the limit passed the level reads the whole day (the slices fill evenly, so this is late in the day,
+ * not on every checkout); the conditional claim lets exactly one of them send the alert.
  */
 const warnAsLimitFills = async (
   ctx: AppContext,
   day: string,
   limit: { readonly max_xof: number; readonly max_count: number },
+  shardFill: number,
 ): Promise<void> => {
+  if (shardFill < THRESHOLDS.dailyLimitWarningRatio) return;
   const usage = await ctx.store.getDailyLimitUsage(day);
   const used = Math.max(usage.reservedXof / limit.max_xof, usage.reservedCount / limit.max_count);
   for (const ratio of [1, THRESHOLDS.dailyLimitWarningRatio]) {
@@ -87,6 +87,16 @@ const warnAsLimitFills = async (
   }
 };
 
+/** The callback URL under the API's own base, keeping its path (an execute-api URL ends in the stage, `/v1`). */
+export const callbackUrlFor = (publicBaseUrl: string, orderId: string, signature: string): string => {
+  const url = new URL(publicBaseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${ROUTES.paydunyaWebhook.path}`;
+  url.search = '';
+  url.searchParams.set(CALLBACK_QUERY.orderId, orderId);
+  url.searchParams.set(CALLBACK_QUERY.signature, signature);
+  return url.toString();
+};
+
 const isPlaceholder = (value: string | undefined): boolean => !value || value.startsWith(PLACEHOLDER_PREFIX);
 
 /** Refuses to talk to PayDunya with keys that cannot work: missing for the mode, or still the deploy placeholders. */
@@ -96,19 +106,232 @@ const usableKeys = (keys: PaydunyaKeys, mode: PaymentMode): boolean =>
     ? !isPlaceholder(keys.live_private_key) && !isPlaceholder(keys.live_token)
     : !isPlaceholder(keys.test_private_key) && !isPlaceholder(keys.test_token));
 
+interface Checkout {
+  readonly keyHash: string;
+  readonly requestHash: string;
+  readonly request: PaymentRequest;
+  readonly mode: PaymentMode;
+  readonly keys: PaydunyaKeys;
+  readonly signingSecret: string;
+  readonly flags: Flags;
+}
+
+type Admission =
+  | {
+      readonly kind: 'admitted';
+      readonly order: Order;
+      readonly hold?: LimitHold;
+      readonly shardFill: number;
+    }
+  | { readonly kind: 'answered'; readonly result: CreatePaymentResult }
+  | { readonly kind: 'key-freed' };
+
+const secondsSince = (ctx: AppContext, iso: string) => (ctx.clock.now().getTime() - Date.parse(iso)) / 1000;
+
+/** The 201 of the request that created `order`, rebuilt from the order (the record stores no answer). */
+const replayOf = (order: Order): CreatePaymentResult => ({
+  response: {
+    statusCode: 201,
+    body: { orderId: order.orderId, status: 'PENDING', checkoutUrl: order.checkoutUrl, token: order.token },
+  },
+  replayed: true,
+});
+
+const inProgress = () =>
+  new IdempotencyConflictError(
+    'A request with this Idempotency-Key is still being processed. Retry in a moment with the same key.',
+    'IDEMPOTENCY_IN_PROGRESS',
+    2,
+  );
+
+/**
+ * A key already taken: answer as the request that took it did, or free the key if that request is certainly over
+ * and left nothing a customer could pay (no order written, or an order that never reached PENDING).
+ */
+const answerTakenKey = async (
+  ctx: AppContext,
+  checkout: Pick<Checkout, 'keyHash' | 'requestHash'>,
+  existing: IdempotencyRecord,
+): Promise<Exclude<Admission, { kind: 'admitted' }>> => {
+  if (existing.requestHash !== checkout.requestHash) {
+    throw new IdempotencyConflictError(
+      'This Idempotency-Key was already used with a different request body. Use a new key for a new payment.',
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  }
+  const over = secondsSince(ctx, existing.createdAt) > THRESHOLDS.checkout.inFlightSeconds;
+  const prior = await ctx.store.getOrder(existing.orderId);
+  if (!prior) {
+    if (!over) throw inProgress();
+    await ctx.store.releaseIdempotencyKey(checkout.keyHash, existing.orderId);
+    return { kind: 'key-freed' };
+  }
+  if (prior.status === 'CREATED') {
+    if (!over) throw inProgress();
+    await closeUnstartedOrder(ctx.store, prior, {
+      at: ctx.clock.now().toISOString(),
+      actor: 'create-payment',
+      reason: 'never reached PENDING: a retry with the same Idempotency-Key found it abandoned',
+    });
+    return { kind: 'key-freed' };
+  }
+  if (prior.status === 'INITIATION_FAILED') {
+    // Released with the failure; a crash may have left the record pointing here. The customer may try again.
+    await ctx.store.releaseIdempotencyKey(checkout.keyHash, existing.orderId);
+    return { kind: 'key-freed' };
+  }
+  return { kind: 'answered', result: replayOf(prior) };
+};
+
+/**
+ * Admits a checkout with four independent single-item writes at once (one round trip, no transaction, no item
+ * shared by every checkout): the Idempotency-Key's record, the CREATED order with its first audit event, the
+ * customer's attempt and the order's share of the daily limit. If any of them says no, the others are undone.
+ *
+ * Crash after some of them: a key pointing at no order is freed by the next retry once the request is
+ * certainly over (`inFlightSeconds`); an order left CREATED is closed by reconcile or by that retry; an attempt
+ * counted stays counted until its window ends; shares taken and not recorded on an order stay taken until the day
+ * ends. Each of these can only make a limit stricter, never let a payment through twice.
+ */
+const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> => {
+  const { store, config } = ctx;
+  const { request, flags } = checkout;
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const orderId = newOrderId(now);
+  const customer = {
+    email: request.customer_email,
+    phone: request.customer_phone,
+    ...(request.customer_name ? { name: request.customer_name } : {}),
+  };
+  const order: Order = {
+    orderId,
+    status: 'CREATED',
+    version: 1,
+    amount: request.amount,
+    currency: 'XOF',
+    items: request.items,
+    ...(request.description ? { description: request.description } : {}),
+    mode: checkout.mode,
+    customer: { email: maskEmail(request.customer_email), phone: maskPhone(request.customer_phone) },
+    customerEncrypted: await sealJson(ctx.keys, customer, { orderId }),
+    phoneHash: phoneHash(checkout.signingSecret, request.customer_phone),
+    idempotencyKeyHash: checkout.keyHash,
+    createdAt: at,
+    updatedAt: at,
+    ...(flags.manual_review.enabled && request.amount > flags.manual_review.threshold_xof
+      ? { reviewThresholdXof: flags.manual_review.threshold_xof }
+      : {}),
+  };
+  const { max, windowSeconds } = config.customerAttempts;
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const windowStart = nowSeconds - (nowSeconds % windowSeconds);
+  const limit = flags.daily_limit;
+  const limitSettings = { maxXof: limit.max_xof, maxCount: limit.max_count };
+
+  const [claim, put, attempt, reservation] = await Promise.allSettled([
+    store.claimIdempotencyKey({
+      keyHash: checkout.keyHash,
+      requestHash: checkout.requestHash,
+      orderId,
+      createdAt: at,
+    }),
+    store.putNewOrder(order, {
+      id: randomUUID(),
+      orderId,
+      version: 1,
+      at,
+      actor: 'create-payment',
+      from: null,
+      to: 'CREATED',
+      reason: 'payment requested',
+    }),
+    store.countAttempt(order.phoneHash, windowStart, windowSeconds, max),
+    limit.enabled
+      ? store.reserveDailyLimit(dayOf(at), order.amount, limitSettings)
+      : Promise.resolve(undefined),
+  ]);
+  const claimed = claim.status === 'fulfilled' && claim.value.claimed;
+  const counted = attempt.status === 'fulfilled' && attempt.value;
+  const reserved = reservation.status === 'fulfilled' ? reservation.value : undefined;
+  const hold = reserved?.kind === 'reserved' ? { ...reserved.hold, of: limitSettings } : undefined;
+  const undo = async (keep: { readonly key?: boolean; readonly attempt?: boolean } = {}) => {
+    const steps: Promise<unknown>[] = [store.deleteUnstartedOrder(orderId, hold)];
+    if (claimed && !keep.key) steps.push(store.releaseIdempotencyKey(checkout.keyHash, orderId));
+    if (counted && !keep.attempt) steps.push(store.uncountAttempt(order.phoneHash, windowStart));
+    for (const step of await Promise.allSettled(steps)) {
+      if (step.status === 'rejected') {
+        ctx.telemetry.error('could not undo part of a refused checkout; it only makes a limit stricter', {
+          orderId,
+          error: step.reason instanceof Error ? step.reason.name : String(step.reason),
+        });
+      }
+    }
+  };
+
+  const failed = [claim, put, attempt, reservation].find((result) => result.status === 'rejected');
+  if (failed?.status === 'rejected') {
+    await undo();
+    throw failed.reason;
+  }
+  if (claim.status === 'fulfilled' && !claim.value.claimed) {
+    await undo({ key: true });
+    return answerTakenKey(ctx, checkout, claim.value.existing);
+  }
+  if (put.status === 'fulfilled' && put.value === 'exists') {
+    await undo();
+    throw new Error(`order id ${orderId} already exists`);
+  }
+  if (!counted) {
+    await undo({ attempt: true });
+    throw new TooManyRequestsError(
+      'Too many payment attempts for this phone number. Please wait a few minutes before trying again.',
+      'TOO_MANY_ATTEMPTS',
+      windowStart + windowSeconds - nowSeconds,
+    );
+  }
+  if (reserved?.kind === 'full') {
+    await undo();
+    await bestEffort(ctx, 'daily limit alert', () =>
+      ctx.alerts.publish({
+        type: 'daily-limit-reached',
+        severity: 'warning',
+        summary: `The daily payment limit (${limit.max_xof} XOF, ${limit.max_count} orders) refused a payment`,
+        details: { amount: order.amount, day: dayOf(at) },
+      }),
+    );
+    throw new TooManyRequestsError(
+      "Today's payment limit has been reached. Please try again tomorrow.",
+      'DAILY_LIMIT_REACHED',
+      secondsToMidnightUtc(now),
+    );
+  }
+  return {
+    kind: 'admitted',
+    order,
+    ...(hold ? { hold } : {}),
+    shardFill: reserved?.kind === 'reserved' ? reserved.shardFill : 0,
+  };
+};
+
 /**
  * Creates a payment: validates nothing itself (the handler passes a parsed request), then
- * 1. refuses at once if payments are paused;
- * 2. answers a repeated Idempotency-Key from its record (409 if the body differs or the first is in flight);
- *    then refuses (503, Retry-After) while the PayDunya circuit breaker is open, before writing anything;
- * 3. writes the order CREATED with its audit event and the idempotency record, in one transaction;
- * 4. asks PayDunya for an invoice whose callback URL carries the order id and its signature;
- * 5. moves the order to PENDING with the token (storing the answer for replays), or to INITIATION_FAILED
- *    (releasing the key so the customer can retry) and answers 502/503.
+ * 1. refuses at once if payments are paused, PayDunya's circuit breaker is open, or the amount exceeds a day;
+ * 2. admits the checkout (admit: idempotency record, CREATED order, attempt, limit share at once); a repeated
+ *    Idempotency-Key is answered from the order it created (409 if the body differs or it is still in flight);
+ * 3. asks PayDunya for an invoice whose callback URL carries the order id and its signature;
+ * 4. moves the order to PENDING with the token and its limit shares, or to INITIATION_FAILED (giving back its
+ *    shares and freeing the key, so the customer can retry with the same key) and answers 502/503.
+ *
+ * Crash or lost answer after PayDunya created the invoice: the PENDING write is retried with the larger
+ * MUST_RECORD budget and finds its own audit event if its answer was lost. If the process dies before it, no
+ * checkout page was ever shown: the order stays CREATED until reconcile (or a retry of the key) closes it
+ * INITIATION_FAILED; the invoice can never be paid because nobody has its URL.
  */
 export const createPayment = async (
   ctx: AppContext,
   input: CreatePaymentInput,
+  freedKey = false,
 ): Promise<CreatePaymentResult> => {
   const { store, config, telemetry } = ctx;
   const flags = await ctx.flags.get();
@@ -122,8 +345,14 @@ export const createPayment = async (
 
   const keyHash = sha256Hex(input.idempotencyKey);
   const requestHash = sha256Hex(canonicalJson(input.request));
-  const existing = await store.getIdempotencyRecord(keyHash);
-  if (existing) return replay(existing, requestHash);
+  // A replay is answered before anything is written or anyone is called (even while PayDunya is down). Missing
+  // it here (the read is eventually consistent) is safe: the claim in admit() finds the key taken.
+  const earlier = freedKey ? undefined : await store.findIdempotencyRecord(keyHash);
+  if (earlier) {
+    const answer = await answerTakenKey(ctx, { keyHash, requestHash }, earlier);
+    if (answer.kind === 'answered') return answer.result;
+    return createPayment(ctx, input, true);
+  }
 
   // PayDunya is known to be failing (circuit breaker open): refuse before any order or limit is written.
   const provider = ctx.gateway.availability();
@@ -150,147 +379,82 @@ export const createPayment = async (
   const mode: PaymentMode = config.paydunyaMode === 'live' && flags.live_payments.enabled ? 'live' : 'test';
   const [keys, signingSecret] = await Promise.all([ctx.secrets.paydunyaKeys(), ctx.secrets.signingSecret()]);
   if (!usableKeys(keys, mode)) {
-    await ctx.alerts.publish({
-      type: 'paydunya-keys-missing',
-      severity: 'critical',
-      summary: `PayDunya ${mode} keys are missing or still placeholders; payments cannot be created`,
-    });
+    await bestEffort(ctx, 'keys alert', () =>
+      ctx.alerts.publish({
+        type: 'paydunya-keys-missing',
+        severity: 'critical',
+        summary: `PayDunya ${mode} keys are missing or still placeholders; payments cannot be created`,
+      }),
+    );
     throw new ServiceUnavailableError(
       'Payments are temporarily unavailable. Please try again later.',
       'PAYMENTS_NOT_CONFIGURED',
     );
   }
 
-  const now = ctx.clock.now().toISOString();
-  const orderId = newOrderId(ctx.clock.now());
-  const { request } = input;
-  const customer = {
-    email: request.customer_email,
-    phone: request.customer_phone,
-    ...(request.customer_name ? { name: request.customer_name } : {}),
-  };
-  const order: Order = {
-    orderId,
-    status: 'CREATED',
-    version: 1,
-    amount: request.amount,
-    currency: 'XOF',
-    items: request.items,
-    ...(request.description ? { description: request.description } : {}),
+  const checkout: Checkout = {
+    keyHash,
+    requestHash,
+    request: input.request,
     mode,
-    customer: { email: maskEmail(request.customer_email), phone: maskPhone(request.customer_phone) },
-    customerEncrypted: await sealJson(ctx.keys, customer, { orderId }),
-    phoneHash: phoneHash(signingSecret, request.customer_phone),
-    idempotencyKeyHash: keyHash,
-    createdAt: now,
-    updatedAt: now,
-    ...(flags.daily_limit.enabled ? { limitReserved: true } : {}),
-    ...(flags.manual_review.enabled && request.amount > flags.manual_review.threshold_xof
-      ? { reviewThresholdXof: flags.manual_review.threshold_xof }
-      : {}),
+    keys,
+    signingSecret,
+    flags,
   };
-  const { max, windowSeconds } = config.customerAttempts;
-  const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
-  const windowStart = nowSeconds - (nowSeconds % windowSeconds);
-  const created = await store.createOrder({
-    order,
-    idempotency: { keyHash, requestHash, orderId, createdAt: now },
-    audit: {
-      orderId,
-      version: 1,
-      at: now,
-      actor: 'create-payment',
-      from: null,
-      to: 'CREATED',
-      reason: 'payment requested',
-    },
-    dailyLimit: limit.enabled ? { maxXof: limit.max_xof, maxCount: limit.max_count } : undefined,
-    attempts: { phoneHash: order.phoneHash, windowStart, windowSeconds, max },
-  });
-  if (created === 'key-taken') {
-    // Lost a race against a concurrent request with the same key: answer as that one will.
-    const winner = await store.getIdempotencyRecord(keyHash);
-    return replay(winner ?? { keyHash, requestHash, orderId: '', createdAt: now }, requestHash);
+  const admission = await admit(ctx, checkout);
+  if (admission.kind === 'answered') return admission.result;
+  if (admission.kind === 'key-freed') {
+    if (freedKey) throw inProgress();
+    return createPayment(ctx, input, true);
   }
-  if (created === 'attempt-limit') {
-    throw new TooManyRequestsError(
-      'Too many payment attempts for this phone number. Please wait a few minutes before trying again.',
-      'TOO_MANY_ATTEMPTS',
-      windowStart + windowSeconds - nowSeconds,
+  const { order, hold } = admission;
+  const { orderId } = order;
+  if (limit.enabled) {
+    await bestEffort(ctx, 'limit warning', () =>
+      warnAsLimitFills(ctx, dayOf(order.createdAt), limit, admission.shardFill),
     );
   }
-  if (created === 'daily-limit') {
-    await ctx.alerts.publish({
-      type: 'daily-limit-reached',
-      severity: 'warning',
-      summary: `The daily payment limit (${limit.max_xof} XOF, ${limit.max_count} orders) refused a payment`,
-      details: { amount: order.amount, day: dayOf(now) },
-    });
-    throw new TooManyRequestsError(
-      "Today's payment limit has been reached. Please try again tomorrow.",
-      'DAILY_LIMIT_REACHED',
-      secondsToMidnightUtc(ctx.clock.now()),
-    );
-  }
-  if (limit.enabled) await warnAsLimitFills(ctx, dayOf(now), limit);
 
-  const callbackUrl = new URL(ROUTES.paydunyaWebhook.path, config.publicBaseUrl);
-  callbackUrl.searchParams.set('o', orderId);
-  callbackUrl.searchParams.set('sig', signCallback(signingSecret, orderId));
-
+  let invoice: CreatedInvoice;
   try {
-    const invoice = await ctx.gateway.createInvoice(mode, keys, {
+    invoice = await ctx.gateway.createInvoice(mode, keys, {
       orderId,
       amount: order.amount,
       items: order.items,
-      description: request.description ?? `Temba order ${orderId}`,
+      description: checkout.request.description ?? `Temba order ${orderId}`,
       store: config.store,
-      customer,
-      callbackUrl: callbackUrl.toString(),
+      customer: {
+        email: checkout.request.customer_email,
+        phone: checkout.request.customer_phone,
+        ...(checkout.request.customer_name ? { name: checkout.request.customer_name } : {}),
+      },
+      callbackUrl: callbackUrlFor(config.publicBaseUrl, orderId, signCallback(signingSecret, orderId)),
       returnUrl: config.returnUrl,
       cancelUrl: config.cancelUrl,
     });
-    const body = { orderId, status: 'PENDING', checkoutUrl: invoice.checkoutUrl, token: invoice.token };
-    const response: StoredResponse = { statusCode: 201, body };
-    const result = await store.transition({
-      order,
-      to: 'PENDING',
-      at: ctx.clock.now().toISOString(),
-      set: { token: invoice.token, checkoutUrl: invoice.checkoutUrl },
-      audit: {
-        actor: 'create-payment',
-        reason: 'PayDunya invoice created',
-        details: { token: invoice.token, mode },
-      },
-      idempotency: { keyHash, kind: 'complete', response },
-    });
-    if (result !== 'applied') {
-      throw new Error(`order ${orderId} left CREATED unexpectedly (${result})`);
-    }
-    telemetry.count(METRICS.paymentCreated);
-    telemetry.info('payment created', { orderId, mode });
-    return { response, replayed: false };
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    await store.transition({
+    await closeUnstartedOrder(
+      store,
       order,
-      to: 'INITIATION_FAILED',
-      at: ctx.clock.now().toISOString(),
-      audit: {
+      {
+        at: ctx.clock.now().toISOString(),
         actor: 'create-payment',
         reason: 'PayDunya did not create the invoice',
-        details: { kind: error.kind, message: error.message },
+        ...(hold ? { hold } : {}),
       },
-      idempotency: { keyHash, kind: 'release' },
-    });
+      { kind: error.kind, message: error.message },
+    );
     telemetry.count(METRICS.paymentInitiationFailed);
     telemetry.warn('PayDunya invoice creation failed', { orderId, kind: error.kind, reason: error.message });
-    await ctx.alerts.publish({
-      type: 'payment-initiation-failed',
-      severity: 'warning',
-      orderId,
-      summary: `PayDunya did not create an invoice: ${error.message}`,
-    });
+    await bestEffort(ctx, 'initiation alert', () =>
+      ctx.alerts.publish({
+        type: 'payment-initiation-failed',
+        severity: 'warning',
+        orderId,
+        summary: `PayDunya did not create an invoice: ${error.message}`,
+      }),
+    );
     throw new PaymentProviderError(
       error.kind === 'unavailable'
         ? 'The payment provider is not answering right now. No payment was taken; please try again in a moment.'
@@ -298,4 +462,45 @@ export const createPayment = async (
       error.kind,
     );
   }
+
+  let recorded: TransitionResult;
+  try {
+    recorded = await store.transition({
+      order,
+      to: 'PENDING',
+      at: ctx.clock.now().toISOString(),
+      set: { token: invoice.token, checkoutUrl: invoice.checkoutUrl, ...(hold ? { limit: hold } : {}) },
+      audit: {
+        actor: 'create-payment',
+        reason: 'PayDunya invoice created',
+        details: { token: invoice.token, mode },
+      },
+    });
+  } catch (error) {
+    // The invoice exists but its order could not say so: nobody has its URL, so it cannot be paid. Say where it is.
+    telemetry.error('PayDunya created an invoice that could not be recorded', {
+      orderId,
+      token: invoice.token,
+    });
+    await bestEffort(ctx, 'unrecorded invoice alert', () =>
+      ctx.alerts.publish({
+        type: 'invoice-not-recorded',
+        severity: 'critical',
+        orderId,
+        summary: 'PayDunya created an invoice but the order could not record it; no checkout page was shown',
+        details: { token: invoice.token },
+      }),
+    );
+    throw error;
+  }
+  if (recorded !== 'applied') throw new Error(`order ${orderId} left CREATED unexpectedly`);
+  telemetry.count(METRICS.paymentCreated);
+  telemetry.info('payment created', { orderId, mode });
+  return {
+    response: {
+      statusCode: 201,
+      body: { orderId, status: 'PENDING', checkoutUrl: invoice.checkoutUrl, token: invoice.token },
+    },
+    replayed: false,
+  };
 };

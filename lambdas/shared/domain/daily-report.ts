@@ -1,11 +1,13 @@
 import { METRICS } from '../contract/metrics';
-import type { IpnDeps } from './context';
-import { ORDER_STATUSES, type OrderStatus } from './order';
-import type { DailyAggregate } from './ports';
-import { recheckUnpaid } from './reconcile';
+import type { AppContext } from './context';
 
-/** Statuses in which the customer's money was taken. */
-const PAID: readonly OrderStatus[] = ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'];
+/** What making and re-issuing a report needs: no PayDunya. */
+export type ReportDeps = Pick<AppContext, 'store' | 'alerts' | 'telemetry' | 'clock'>;
+
+import { StoreBusyError } from './errors';
+import { isPaid, ORDER_STATUSES, type Order, type OrderStatus } from './order';
+import type { BookedOrder } from './ports';
+
 /**
  * Attempts that failed: PayDunya refused or failed the payment, or could not start it. Customer cancellations
  * and expired invoices are the customer's choice and left out, as in the success-rate alarms
@@ -13,87 +15,209 @@ const PAID: readonly OrderStatus[] = ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED
  */
 const FAILED: readonly OrderStatus[] = ['FAILED', 'INITIATION_FAILED'];
 
+interface Tally {
+  readonly count: number;
+  readonly amountXof: number;
+}
+
 export interface DailyReport {
   readonly day: string;
+  /** 1 for the first report of the day; each re-issue after a later event adds one. */
+  readonly revision: number;
   readonly generatedAt: string;
-  readonly byStatus: Readonly<
-    Partial<Record<OrderStatus, { readonly count: number; readonly amountXof: number }>>
-  >;
+  /** The orders booked on the day (settled that day), by their status now. */
+  readonly byStatus: Readonly<Partial<Record<OrderStatus, Tally>>>;
   readonly orders: number;
   readonly amountXof: number;
-  readonly paid: { readonly count: number; readonly amountXof: number };
-  /** Paid ÷ (paid + failed); null when there were none. Pending, cancelled and expired orders are left out. */
+  /** Money taken on the day: completed that day (also when later refunded or under refund). */
+  readonly paid: Tally;
+  /** Paid ÷ (paid + failed); null when there were none. Cancelled and expired orders are left out. */
   readonly successRate: number | null;
   /** Average paid amount, rounded to the franc; null when nothing was paid. */
   readonly averageValueXof: number | null;
-  readonly byPaymentMethod: DailyAggregate['methods'];
+  /** The paid orders by payment method (`unknown` when PayDunya did not say): always adds up to `paid`. */
+  readonly byPaymentMethod: Readonly<Record<string, Tally>>;
+  /** Paid after we had cancelled or expired the order (included in `paid`). */
+  readonly latePayments: Tally;
   readonly discrepancies: number;
   readonly awaitingReview: number;
 }
 
-const total = (aggregate: DailyAggregate, statuses: readonly OrderStatus[]) =>
-  statuses.reduce(
-    (acc, status) => ({
-      count: acc.count + (aggregate.counts[status] ?? 0),
-      amountXof: acc.amountXof + (aggregate.sums[status] ?? 0),
-    }),
-    { count: 0, amountXof: 0 },
-  );
+const add = (tally: Tally | undefined, amount: number): Tally => ({
+  count: (tally?.count ?? 0) + 1,
+  amountXof: (tally?.amountXof ?? 0) + amount,
+});
 
-/** The go-live plan's `payment_analytics` view for one day, from the day's counters (no scan). */
-export const reportFromAggregate = (aggregate: DailyAggregate, generatedAt: string): DailyReport => {
-  const byStatus: Partial<Record<OrderStatus, { count: number; amountXof: number }>> = {};
-  for (const status of ORDER_STATUSES) {
-    const count = aggregate.counts[status] ?? 0;
-    if (count !== 0) byStatus[status] = { count, amountXof: aggregate.sums[status] ?? 0 };
+/**
+ * The go-live plan's `payment_analytics` view of one day, from the orders booked on it. Built from the orders
+ * themselves (the byDay index), not from counters kept on the side, so it always equals them.
+ */
+export const buildReport = (
+  day: string,
+  orders: Iterable<BookedOrder>,
+  generatedAt: string,
+  revision = 1,
+): DailyReport => {
+  const byStatus: Partial<Record<OrderStatus, Tally>> = {};
+  const byPaymentMethod: Record<string, Tally> = {};
+  let all: Tally = { count: 0, amountXof: 0 };
+  let paid: Tally = { count: 0, amountXof: 0 };
+  let late: Tally = { count: 0, amountXof: 0 };
+  let failed = 0;
+  let discrepancies = 0;
+  let awaitingReview = 0;
+  for (const order of orders) {
+    byStatus[order.status] = add(byStatus[order.status], order.amount);
+    all = add(all, order.amount);
+    if (isPaid(order.status)) {
+      paid = add(paid, order.amount);
+      const method = order.paymentMethod ?? 'unknown';
+      byPaymentMethod[method] = add(byPaymentMethod[method], order.amount);
+      if (order.late) late = add(late, order.amount);
+      if (order.review?.status === 'PENDING') awaitingReview++;
+    }
+    if (FAILED.includes(order.status)) failed++;
+    if (order.discrepancy) discrepancies++;
   }
-  const all = total(aggregate, ORDER_STATUSES);
-  const paid = total(aggregate, PAID);
-  const ended = paid.count + total(aggregate, FAILED).count;
+  const ended = paid.count + failed;
+  const sortedStatus = Object.fromEntries(
+    ORDER_STATUSES.filter((status) => byStatus[status]).map((status) => [status, byStatus[status]]),
+  );
   return {
-    day: aggregate.day,
+    day,
+    revision,
     generatedAt,
-    byStatus,
+    byStatus: sortedStatus,
     orders: all.count,
     amountXof: all.amountXof,
     paid,
     successRate: ended === 0 ? null : Math.round((paid.count / ended) * 10_000) / 10_000,
     averageValueXof: paid.count === 0 ? null : Math.round(paid.amountXof / paid.count),
-    byPaymentMethod: aggregate.methods,
-    discrepancies: aggregate.discrepancies,
-    awaitingReview: aggregate.reviewPending,
+    byPaymentMethod: Object.fromEntries(
+      Object.entries(byPaymentMethod).sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    latePayments: late,
+    discrepancies,
+    awaitingReview,
   };
 };
 
+const bookedView = (order: Order): BookedOrder => ({
+  orderId: order.orderId,
+  status: order.status,
+  amount: order.amount,
+  ...(order.paymentMethod ? { paymentMethod: order.paymentMethod } : {}),
+  ...(order.review ? { review: order.review } : {}),
+  ...(order.discrepancy ? { discrepancy: order.discrepancy } : {}),
+  ...(order.late ? { late: order.late } : {}),
+  ...(order.bookedAt ? { bookedAt: order.bookedAt } : {}),
+});
+
 /**
- * The daily reconciliation: re-checks the last two days' unpaid orders with PayDunya (recording discrepancies),
- * then builds the day's report from its counters, stores it and sends it to the warning topic.
+ * The orders booked on a day. The index is eventually consistent: an order the caller has just changed is taken
+ * as the caller knows it (`fresh`), so a re-issue never misses the change that caused it.
  */
-export const runDailyReport = async (
-  ctx: IpnDeps,
+const bookedOn = async (ctx: ReportDeps, day: string, fresh: readonly Order[]): Promise<BookedOrder[]> => {
+  const rows = new Map<string, BookedOrder>();
+  for await (const row of ctx.store.listBooked(day)) rows.set(row.orderId, row);
+  for (const order of fresh) {
+    if (order.bookedDay === day) rows.set(order.orderId, bookedView(order));
+    else rows.delete(order.orderId);
+  }
+  return [...rows.values()];
+};
+
+const figures = ({ revision: _r, generatedAt: _g, ...rest }: DailyReport) => JSON.stringify(rest);
+
+/** What changed between two revisions, for the on-call: "paid 12 → 11 (180000 → 165000 XOF); …". */
+export const describeChange = (before: DailyReport, after: DailyReport): string => {
+  const changes: string[] = [];
+  const tally = (name: string, a: Tally | undefined, b: Tally | undefined) => {
+    const [ac, bc, aa, ba] = [a?.count ?? 0, b?.count ?? 0, a?.amountXof ?? 0, b?.amountXof ?? 0];
+    if (ac !== bc || aa !== ba) changes.push(`${name} ${ac} → ${bc} (${aa} → ${ba} XOF)`);
+  };
+  tally('paid', before.paid, after.paid);
+  for (const status of ORDER_STATUSES) tally(status, before.byStatus[status], after.byStatus[status]);
+  tally('late payments', before.latePayments, after.latePayments);
+  for (const [name, a, b] of [
+    ['discrepancies', before.discrepancies, after.discrepancies],
+    ['awaiting review', before.awaitingReview, after.awaitingReview],
+  ] as const) {
+    if (a !== b) changes.push(`${name} ${a} → ${b}`);
+  }
+  return changes.join('; ') || 'figures unchanged';
+};
+
+const summaryOf = (report: DailyReport) =>
+  `${report.paid.count} paid (${report.paid.amountXof} XOF) of ${report.orders} orders, success rate ${
+    report.successRate === null ? 'n/a' : `${(report.successRate * 100).toFixed(1)}%`
+  }, ${report.latePayments.count} late payments, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review`;
+
+/**
+ * Builds the day's report and stores it as a new revision if its figures differ from the stored one (the first
+ * one is revision 1), then tells the on-call: the whole report the first time, what changed after that. Two
+ * writers at once: the conditional put lets one store each revision; the other rebuilds on top of it.
+ */
+export const publishReport = async (
+  ctx: ReportDeps,
   day: string,
-  options: { readonly recheckHours: number; readonly concurrency: number },
+  options: { readonly cause?: string; readonly fresh?: readonly Order[] } = {},
 ): Promise<DailyReport> => {
-  await recheckUnpaid(ctx, options.recheckHours, options.concurrency);
-  const report = reportFromAggregate(await ctx.store.getDailyAggregate(day), ctx.clock.now().toISOString());
-  await ctx.store.putReport(day, report);
-  await ctx.alerts.publish({
-    type: 'daily-report',
-    severity: 'warning',
-    summary: `Payments on ${day}: ${report.paid.count} paid (${report.paid.amountXof} XOF) of ${report.orders} orders, success rate ${
-      report.successRate === null ? 'n/a' : `${(report.successRate * 100).toFixed(1)}%`
-    }, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review`,
-    details: {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await ctx.store.getReport(day);
+    const previous = stored?.report as DailyReport | undefined;
+    const generatedAt = ctx.clock.now().toISOString();
+    const report = buildReport(
       day,
-      orders: report.orders,
-      paid: report.paid.count,
-      paidXof: report.paid.amountXof,
-      successRate: report.successRate ?? undefined,
-      averageValueXof: report.averageValueXof ?? undefined,
-      discrepancies: report.discrepancies,
-      awaitingReview: report.awaitingReview,
-    },
-  });
-  ctx.telemetry.count(METRICS.dailyReportPublished);
-  return report;
+      await bookedOn(ctx, day, options.fresh ?? []),
+      generatedAt,
+      (stored?.revision ?? 0) + 1,
+    );
+    if (previous && figures(previous) === figures(report)) return previous;
+    if (!(await ctx.store.putReport(day, report.revision, report))) continue;
+    await ctx.alerts.publish({
+      type: previous ? 'daily-report-revised' : 'daily-report',
+      severity: 'warning',
+      summary: previous
+        ? `Payments report for ${day} re-issued as revision ${report.revision}${options.cause ? ` after ${options.cause}` : ''}: ${describeChange(previous, report)}`
+        : `Payments on ${day}: ${summaryOf(report)}`,
+      details: {
+        day,
+        revision: report.revision,
+        orders: report.orders,
+        paid: report.paid.count,
+        paidXof: report.paid.amountXof,
+        successRate: report.successRate ?? undefined,
+        averageValueXof: report.averageValueXof ?? undefined,
+        latePayments: report.latePayments.count,
+        discrepancies: report.discrepancies,
+        awaitingReview: report.awaitingReview,
+      },
+    });
+    ctx.telemetry.count(previous ? METRICS.reportRevised : METRICS.dailyReportPublished);
+    return report;
+  }
+  throw new StoreBusyError(`store report ${day}`, 'conflict');
+};
+
+/**
+ * An event changed an order booked on `day` (a late payment, a discrepancy, a review decision): if that day's
+ * report was already made, it is re-issued as a new revision. Best effort: the event itself is already stored,
+ * and the next daily run re-checks recent days.
+ */
+export const reissueReportIfBuilt = async (
+  ctx: ReportDeps,
+  day: string,
+  cause: string,
+  fresh: readonly Order[] = [],
+): Promise<void> => {
+  try {
+    if (!(await ctx.store.getReport(day))) return;
+    await publishReport(ctx, day, { cause, fresh });
+  } catch (error) {
+    ctx.telemetry.warn('report re-issue failed; the next daily run re-checks it', {
+      day,
+      error: error instanceof Error ? error.name : String(error),
+    });
+  }
 };

@@ -1,8 +1,9 @@
 /**
  * The order and its state machine. Pure: no I/O, no AWS SDK.
  *
- * CREATED → PENDING → COMPLETED | CANCELLED | FAILED, and CREATED → INITIATION_FAILED when PayDunya refused
- * or could not be reached at create time. Terminal states never move.
+ * CREATED → PENDING → COMPLETED | CANCELLED | FAILED | EXPIRED, and CREATED → INITIATION_FAILED when PayDunya
+ * refused or could not be reached at create time. A customer who pays an invoice after we gave up on it (EXPIRED,
+ * CANCELLED) has still paid: that late payment moves the order to COMPLETED, marked late. Nothing else moves back.
  */
 export const ORDER_STATUSES = [
   'CREATED',
@@ -22,9 +23,10 @@ const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['COMPLETED', 'CANCELLED', 'FAILED', 'EXPIRED'],
   // Only an admin's rejection after manual review moves a paid order on; PayDunya never does.
   COMPLETED: ['REFUND_REQUESTED'],
-  CANCELLED: [],
+  // A late payment: PayDunya took the money after the invoice was cancelled or expired on our side.
+  CANCELLED: ['COMPLETED'],
   FAILED: [],
-  EXPIRED: [],
+  EXPIRED: ['COMPLETED'],
   INITIATION_FAILED: [],
   REFUND_REQUESTED: ['REFUNDED'],
   REFUNDED: [],
@@ -32,13 +34,16 @@ const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
 
 export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ALLOWED[from].includes(to);
 export const isTerminal = (status: OrderStatus): boolean => ALLOWED[status].length === 0;
+/** Statuses in which the customer's money was taken. */
+export const PAID_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'];
+export const isPaid = (status: OrderStatus): boolean => PAID_STATUSES.includes(status);
 /** The payment's outcome is known: nothing PayDunya says later may change it. */
 export const isSettled = (status: OrderStatus): boolean => status !== 'CREATED' && status !== 'PENDING';
 /** Outcomes in which no money was taken: the daily limit reservation is given back. */
 export const isUnpaid = (status: OrderStatus): boolean =>
   status === 'CANCELLED' || status === 'FAILED' || status === 'EXPIRED' || status === 'INITIATION_FAILED';
 
-/** The UTC day (Burkina Faso is on UTC all year) an order counts towards, for limits and reports. */
+/** The UTC day (Burkina Faso is on UTC all year) of a timestamp: limits count by it, reports book by it. */
 export const dayOf = (isoTimestamp: string): string => isoTimestamp.slice(0, 10);
 
 export type PaymentMode = 'test' | 'live';
@@ -92,14 +97,35 @@ export interface Order {
   readonly completedAt?: string;
   /** The hashed Idempotency-Key that created it: reconcile releases it if the order never reaches PENDING. */
   readonly idempotencyKeyHash?: string;
-  /** True when the order holds part of the stage's daily limit (given back if it ends unpaid). */
-  readonly limitReserved?: boolean;
+  /** The part of a day's limit the order holds: given back if it ends unpaid or its checkout window lapses. */
+  readonly limit?: LimitHold;
+  /** The UTC day its money moved (or it ended unpaid): the daily report it belongs to. Set once settled. */
+  readonly bookedDay?: string;
+  readonly bookedAt?: string;
+  /** Paid after the invoice had been cancelled or expired on our side. */
+  readonly late?: boolean;
   /** The review threshold this order was above when it was created; it is reviewed once paid. */
   readonly reviewThresholdXof?: number;
   /** Set when a paid order is above the manual review threshold. */
   readonly review?: ReviewState;
   /** Set once reconcile has reported a disagreement with PayDunya, so it is reported once. */
   readonly discrepancy?: string;
+}
+
+/** One slice of a day's limit taken by an order (see contract/table.ts: the limit is sharded). */
+export interface LimitShare {
+  readonly shard: number;
+  readonly xof: number;
+  readonly count: number;
+}
+
+export interface LimitHold {
+  readonly day: string;
+  readonly shares: readonly LimitShare[];
+  /** The limit in force when the shares were taken: a late payment counted again is compared with it. */
+  readonly of?: { readonly maxXof: number; readonly maxCount: number };
+  /** Set when the shares were given back; a payment after that is counted again, on the day it completes. */
+  readonly releasedAt?: string;
 }
 
 export interface ReviewState {
@@ -114,6 +140,8 @@ export interface ReviewState {
 export type Actor = 'create-payment' | 'webhook' | 'reconcile' | 'admin';
 
 export interface AuditEvent {
+  /** Unique per write: tells a writer whose answer was lost whether its write was applied. */
+  readonly id: string;
   readonly orderId: string;
   /** The order version this event produced. */
   readonly version: number;
@@ -138,6 +166,10 @@ export type TransitionFields = Partial<
     | 'completedAt'
     | 'review'
     | 'discrepancy'
+    | 'limit'
+    | 'bookedDay'
+    | 'bookedAt'
+    | 'late'
   >
 >;
 

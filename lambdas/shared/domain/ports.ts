@@ -6,31 +6,44 @@ import type { Flags } from '../contract/flags';
 import type { MetricName } from '../contract/metrics';
 import type { PaydunyaKeys } from '../contract/secrets';
 import type { StoreInfo } from '../contract/store-info';
-import type { AuditEvent, Order, OrderItem, OrderStatus, PaymentMode, TransitionFields } from './order';
+import type {
+  AuditEvent,
+  LimitHold,
+  Order,
+  OrderItem,
+  OrderStatus,
+  PaymentMode,
+  TransitionFields,
+} from './order';
 
 export interface StoredResponse {
   readonly statusCode: number;
   readonly body: unknown;
 }
 
+/**
+ * Which order an Idempotency-Key created. The 201 is rebuilt from that order on a replay, so the record is
+ * written once and never updated.
+ */
 export interface IdempotencyRecord {
   readonly keyHash: string;
   readonly requestHash: string;
   readonly orderId: string;
   readonly createdAt: string;
-  /** Absent while the first request is still being processed. */
-  readonly response?: StoredResponse;
 }
 
-/** What happens to the idempotency record in the same transaction as a transition. */
-export type IdempotencyOutcome =
-  | { readonly keyHash: string; readonly kind: 'complete'; readonly response: StoredResponse }
-  | { readonly keyHash: string; readonly kind: 'release' };
-
-/** What the store needs to know of the order it moves: identity, expected state, and what the counters need. */
+/** What the store needs to know of the order it moves: identity, expected state, what the indexes need. */
 export type OrderSnapshot = Pick<
   Order,
-  'orderId' | 'status' | 'version' | 'amount' | 'createdAt' | 'limitReserved' | 'paymentMethod' | 'review'
+  | 'orderId'
+  | 'status'
+  | 'version'
+  | 'amount'
+  | 'createdAt'
+  | 'paymentMethod'
+  | 'review'
+  | 'limit'
+  | 'bookedDay'
 >;
 
 export interface TransitionRequest {
@@ -41,79 +54,96 @@ export interface TransitionRequest {
   readonly at: string;
   readonly set?: TransitionFields;
   readonly audit: Pick<AuditEvent, 'actor' | 'reason' | 'details'>;
-  readonly idempotency?: IdempotencyOutcome;
+  /** Gives the order's limit shares back in the same atomic write (it ends unpaid, or its window lapsed). */
+  readonly releaseLimit?: boolean;
 }
 
-/** `stale`: the order was not in `from`@`expectedVersion` any more. `contended`: a concurrent transaction won the race for now. */
-export type TransitionResult = 'applied' | 'stale' | 'contended';
+/**
+ * `applied`: written (also when the first answer was lost and the write turns out to have landed).
+ * `stale`: the order was not in `from`@`expectedVersion` any more. Contention and throttling are retried inside
+ * the store; when its budget runs out it throws StoreBusyError.
+ */
+export type TransitionResult = 'applied' | 'stale';
 
+export type ClaimResult =
+  | { readonly claimed: true }
+  | { readonly claimed: false; readonly existing: IdempotencyRecord };
+
+export interface DailyLimitSettings {
+  readonly maxXof: number;
+  readonly maxCount: number;
+}
+
+export type Reservation =
+  | { readonly kind: 'reserved'; readonly hold: LimitHold; readonly shardFill: number }
+  | { readonly kind: 'full' };
+
+/** A settled order as the daily report reads it (the byDay index's projection). */
+export type BookedOrder = Pick<
+  Order,
+  'orderId' | 'status' | 'amount' | 'paymentMethod' | 'review' | 'discrepancy' | 'late' | 'bookedAt'
+>;
+
+/** One revision of a day's report, as stored. */
+export interface StoredReport<R> {
+  readonly revision: number;
+  readonly report: R;
+}
+
+/**
+ * Every write below tells a failed condition (an answer: returned as a result) from a conflict or throttling
+ * (retried with the shared budget, then StoreBusyError).
+ */
 export interface PaymentStore {
   getOrder(orderId: string): Promise<Order | undefined>;
   getOrderWithAudit(orderId: string): Promise<{ order: Order; audit: AuditEvent[] } | undefined>;
   findOrderIdByToken(token: string): Promise<string | undefined>;
-  getIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined>;
-  /**
-   * Writes the order, its first audit event, the idempotency record, the day's counters and the limit
-   * reservations in one transaction. Nothing is written unless all of it is.
-   */
-  createOrder(request: CreateOrderRequest): Promise<CreateOrderResult>;
+  /** Writes a new order with its first audit event; `exists` if the id is taken (never, for a fresh ULID). */
+  putNewOrder(order: Order, audit: AuditEvent): Promise<'created' | 'exists'>;
+  /** Deletes an order that never left CREATED@1 (admission refused it); nothing if it moved on. */
+  deleteUnstartedOrder(orderId: string, releaseLimit?: LimitHold): Promise<void>;
   transition(request: TransitionRequest): Promise<TransitionResult>;
+  /** CREATED and PENDING orders created before a time, oldest first per shard (byStatus index, never a scan). */
+  listOpen(createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
+  /** FAILED, CANCELLED and EXPIRED orders created in a time range (byStatus index). */
+  listUnpaid(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
+  /** Settled orders booked on a day (byDay index; eventually consistent). */
+  listBooked(day: string): AsyncIterable<BookedOrder>;
+
+  /** The record of a key, if any (eventually consistent: a cheap early look; the claim is what decides). */
+  findIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined>;
+  /** Records which order a key creates; when the key is taken, what it points at. */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<ClaimResult>;
+  /** Frees a key for a new order, only while it still points at `orderId`. */
+  releaseIdempotencyKey(keyHash: string, orderId: string): Promise<void>;
+
+  /** Counts one attempt of a customer in a window; false when the window is full. */
+  countAttempt(phoneHash: string, windowStart: number, windowSeconds: number, max: number): Promise<boolean>;
+  uncountAttempt(phoneHash: string, windowStart: number): Promise<void>;
+  /** Takes `amount` XOF and one order from the day's limit without going over it by one XOF or one order. */
+  reserveDailyLimit(day: string, amount: number, limit: DailyLimitSettings): Promise<Reservation>;
+  /** Counts a payment the limit did not hold (it completed after its reservation was given back). */
+  addToDailyLimit(day: string, amount: number): Promise<LimitHold>;
+  /** Gives back shares taken by a write that did not happen after all; applied once even if retried. */
+  giveBackDailyLimit(hold: LimitHold): Promise<void>;
   getDailyLimitUsage(day: string): Promise<DailyLimitUsage>;
   /** Marks that the day's limit passed a warning level; true only for the first caller, so one alert per level. */
   claimLimitWarning(day: string, level: string): Promise<boolean>;
-  getDailyAggregate(day: string): Promise<DailyAggregate>;
-  /**
-   * Ids of the orders in a status created before a time, oldest first, through the byStatus index (never a
-   * scan). The index is eventually consistent and projects only the id: re-read the order before acting.
-   */
-  listByStatus(
-    status: OrderStatus,
-    createdBefore: string,
-    createdAfter?: string,
-  ): AsyncIterable<Pick<Order, 'orderId'>>;
-  putReport(day: string, report: unknown): Promise<void>;
+
+  getReport(day: string): Promise<StoredReport<unknown> | undefined>;
+  /** Stores a revision; false if another revision was stored since `previousRevision` (0: none yet). */
+  putReport(day: string, revision: number, report: unknown): Promise<boolean>;
   /**
    * Claims an alert key for a de-duplication window (conditional write, TTL-cleaned): `claimed` for the first
    * caller of a window, across every warm instance; the others are counted as suppressed, and that count is
    * handed to the next claim once the window has ended.
    */
   claimAlert(key: string, nowSeconds: number, windowSeconds: number): Promise<AlertClaim>;
-  getReport(day: string): Promise<unknown | undefined>;
 }
-
-export interface CreateOrderRequest {
-  readonly order: Order;
-  readonly idempotency: IdempotencyRecord;
-  readonly audit: AuditEvent;
-  /** Reserve the order's amount and one order in the stage's daily limit. */
-  readonly dailyLimit?: { readonly maxXof: number; readonly maxCount: number };
-  /** Count one attempt for this customer in the current window. */
-  readonly attempts?: {
-    readonly phoneHash: string;
-    readonly windowStart: number;
-    readonly windowSeconds: number;
-    readonly max: number;
-  };
-}
-
-export type CreateOrderResult = 'created' | 'key-taken' | 'daily-limit' | 'attempt-limit';
 
 export interface DailyLimitUsage {
   readonly reservedXof: number;
   readonly reservedCount: number;
-}
-
-/** Per-day counters, kept in the same transaction as every transition (the go-live plan's payment_analytics). */
-export interface DailyAggregate {
-  readonly day: string;
-  /** Orders created that day, by their current status. */
-  readonly counts: Readonly<Partial<Record<OrderStatus, number>>>;
-  /** Their amounts in XOF, by current status. */
-  readonly sums: Readonly<Partial<Record<OrderStatus, number>>>;
-  /** Completed payments by payment method. */
-  readonly methods: Readonly<Record<string, { readonly count: number; readonly sum: number }>>;
-  readonly discrepancies: number;
-  readonly reviewPending: number;
 }
 
 export interface InvoiceRequest {

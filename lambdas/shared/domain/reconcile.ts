@@ -1,17 +1,22 @@
 import { METRICS } from '../contract/metrics';
+import { THRESHOLDS } from '../contract/thresholds';
 import type { IpnDeps } from './context';
+import { type DailyReport, publishReport, reissueReportIfBuilt } from './daily-report';
 import { GatewayError } from './errors';
 import type { Order, OrderStatus } from './order';
 import type { ConfirmedInvoice } from './ports';
 import { mismatches, settleOrder, TARGET } from './settle-order';
+import { closeUnstartedOrder } from './unstarted-order';
 
 export interface ReconcileOptions {
-  /** Only PENDING orders created before now minus this many minutes are asked about. */
+  /** Only open orders created before now minus this many minutes are looked at. */
   readonly olderThanMinutes: number;
   /** A PENDING order older than this, that PayDunya still calls pending (or no longer knows), is EXPIRED. */
   readonly invoiceExpiryHours: number;
   /** Confirm calls in flight at once. */
   readonly concurrency: number;
+  /** A PENDING order older than this gives its share of the daily limit back (THRESHOLDS.checkout). */
+  readonly checkoutWindowMinutes?: number;
 }
 
 export interface ReconcileSummary {
@@ -19,23 +24,54 @@ export interface ReconcileSummary {
   settled: Partial<Record<OrderStatus, number>>;
   stillPending: number;
   discrepancies: number;
+  /** Orders whose checkout window lapsed: their share of the daily limit was given back. */
+  released: number;
   errors: number;
+  /** One line per order that could not be reconciled this run (it is tried again next run). */
+  failures: { readonly orderId: string; readonly reason: string }[];
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+const emptySummary = (): ReconcileSummary => ({
+  checked: 0,
+  settled: {},
+  stillPending: 0,
+  discrepancies: 0,
+  released: 0,
+  errors: 0,
+  failures: [],
+});
+
+/**
+ * Runs `work` over `items` with at most `limit` in flight. A failing item is reported to `onError` and counted
+ * by the caller; it never stops the others nor escapes as an unhandled rejection.
+ */
 export const forEachBounded = async <T>(
   items: AsyncIterable<T>,
   limit: number,
   work: (item: T) => Promise<void>,
+  onError: (item: T, error: unknown) => void,
 ) => {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
-    const task: Promise<void> = work(item).finally(() => running.delete(task));
+    const task: Promise<void> = work(item)
+      .catch((error: unknown) => onError(item, error))
+      .finally(() => running.delete(task));
     running.add(task);
     if (running.size >= limit) await Promise.race(running);
   }
   await Promise.all(running);
 };
+
+const failed =
+  (ctx: IpnDeps, summary: ReconcileSummary) => (item: Pick<Order, 'orderId'>, error: unknown) => {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    summary.errors++;
+    summary.failures.push({ orderId: item.orderId, reason: reason.slice(0, 200) });
+    ctx.telemetry.error('reconcile could not handle an order; it is tried again next run', {
+      orderId: item.orderId,
+      reason,
+    });
+  };
 
 const hoursAgo = (now: Date, hours: number) => new Date(now.getTime() - hours * 3_600_000).toISOString();
 
@@ -43,13 +79,19 @@ const recordDiscrepancy = async (ctx: IpnDeps, order: Order, problem: string, su
   ctx.telemetry.count(METRICS.reconcileDiscrepancy);
   ctx.telemetry.error('reconcile discrepancy', { orderId: order.orderId, problem });
   if (order.discrepancy) return;
-  await ctx.store.transition({
+  const result = await ctx.store.transition({
     order,
     to: order.status,
     at: ctx.clock.now().toISOString(),
     set: { discrepancy: problem },
     audit: { actor: 'reconcile', reason: `discrepancy: ${summary}` },
   });
+  if (result !== 'applied') return;
+  if (order.bookedDay) {
+    await reissueReportIfBuilt(ctx, order.bookedDay, `discrepancy on order ${order.orderId}`, [
+      { ...order, discrepancy: problem },
+    ]);
+  }
   await ctx.alerts.publish({
     type: 'reconcile-discrepancy',
     severity: 'critical',
@@ -59,13 +101,41 @@ const recordDiscrepancy = async (ctx: IpnDeps, order: Order, problem: string, su
 };
 
 /**
+ * A PENDING order past its checkout window gives its share of the day's limit back, so abandoned checkouts do
+ * not close sales for everyone. One write moves the shares and marks the order (never twice); if the customer
+ * pays later, the payment is counted again on the day it completes (settle-order).
+ */
+const releaseLapsedHold = async (
+  ctx: IpnDeps,
+  order: Order,
+  windowMinutes: number,
+  summary: ReconcileSummary,
+) => {
+  if (!order.limit || order.limit.releasedAt || order.status !== 'PENDING') return;
+  const ageMinutes = (ctx.clock.now().getTime() - Date.parse(order.createdAt)) / 60_000;
+  if (ageMinutes < windowMinutes) return;
+  const result = await ctx.store.transition({
+    order,
+    to: 'PENDING',
+    at: ctx.clock.now().toISOString(),
+    audit: {
+      actor: 'reconcile',
+      reason: `checkout window of ${windowMinutes} minutes over: its share of the daily limit was given back`,
+    },
+    releaseLimit: true,
+  });
+  if (result === 'applied') summary.released++;
+};
+
+/**
  * Asks PayDunya about one order and applies what it says through the same state machine as the webhook.
- * Returns what happened to it. Disagreements are recorded (audit event, critical alert), never "fixed".
+ * Disagreements are recorded (audit event, critical alert), never "fixed"; an answer it does not understand
+ * (an unknown status) is a discrepancy too, and never ends an order.
  */
 export const reconcileOrder = async (
   ctx: IpnDeps,
   listed: Pick<Order, 'orderId'>,
-  options: Pick<ReconcileOptions, 'invoiceExpiryHours'>,
+  options: Pick<ReconcileOptions, 'invoiceExpiryHours' | 'checkoutWindowMinutes'>,
   summary: ReconcileSummary,
 ): Promise<void> => {
   // The index is eventually consistent: act only on the order as it is now.
@@ -80,10 +150,12 @@ export const reconcileOrder = async (
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     // "Invoice not found" for an invoice past its life: PayDunya has forgotten it unpaid. Any other refusal
-    // (wrong keys share the same undocumented code, 1001) says nothing about the invoice: never expire on it.
-    const notFound = error.kind === 'refused' && /not\s*found/i.test(error.message);
+    // (wrong keys share the same undocumented code, 1001; a bare 404 may be a wrong base URL) says nothing
+    // about the invoice: never expire on it.
+    const notFound = error.notFound && /not\s*found/i.test(error.message);
     if (!(notFound && expired && order.status === 'PENDING')) {
       summary.errors++;
+      summary.failures.push({ orderId: order.orderId, reason: error.message.slice(0, 200) });
       ctx.telemetry.warn('reconcile could not confirm an order', {
         orderId: order.orderId,
         reason: error.message,
@@ -104,6 +176,16 @@ export const reconcileOrder = async (
       );
       return;
     }
+    if (confirmed.status === 'unknown') {
+      summary.discrepancies++;
+      await recordDiscrepancy(
+        ctx,
+        order,
+        `unknown-status:${confirmed.rawStatus.slice(0, 40)}`,
+        `PayDunya answered a status this service does not know ("${confirmed.rawStatus}") for an order ${order.status}; nothing was changed`,
+      );
+      return;
+    }
   }
 
   const target = confirmed ? TARGET[confirmed.status] : undefined;
@@ -111,6 +193,12 @@ export const reconcileOrder = async (
     target ?? (expired && order.status === 'PENDING' ? 'EXPIRED' : undefined);
   if (!outcome) {
     summary.stillPending++;
+    await releaseLapsedHold(
+      ctx,
+      order,
+      options.checkoutWindowMinutes ?? THRESHOLDS.checkout.windowMinutes,
+      summary,
+    );
     return;
   }
   const basis: ConfirmedInvoice = confirmed ?? {
@@ -128,6 +216,7 @@ export const reconcileOrder = async (
     summary.discrepancies++;
   } else if (result.kind === 'retry-later') {
     summary.errors++;
+    summary.failures.push({ orderId: order.orderId, reason: result.reason });
   }
 };
 
@@ -136,54 +225,45 @@ export const reconcileOrder = async (
  * create and the PENDING write. No customer ever received its checkout URL, so nothing can be paid on it; it
  * ends INITIATION_FAILED and its Idempotency-Key is released so the customer's retry can go through.
  */
-const sweepStaleCreated = async (
-  ctx: IpnDeps,
-  listed: Pick<Order, 'orderId'>,
-  summary: ReconcileSummary,
-): Promise<void> => {
-  const order = await ctx.store.getOrder(listed.orderId);
-  if (order?.status !== 'CREATED') return;
+const sweepStaleCreated = async (ctx: IpnDeps, order: Order, summary: ReconcileSummary): Promise<void> => {
   summary.checked++;
-  const result = await ctx.store.transition({
-    order,
-    to: 'INITIATION_FAILED',
+  const closed = await closeUnstartedOrder(ctx.store, order, {
     at: ctx.clock.now().toISOString(),
-    audit: {
-      actor: 'reconcile',
-      reason: 'never reached PENDING: the invoice was not recorded, no checkout was shown',
-    },
-    ...(order.idempotencyKeyHash
-      ? { idempotency: { keyHash: order.idempotencyKeyHash, kind: 'release' as const } }
-      : {}),
+    actor: 'reconcile',
+    reason: 'never reached PENDING: the invoice was not recorded, no checkout was shown',
   });
-  if (result === 'applied') {
-    summary.settled.INITIATION_FAILED = (summary.settled.INITIATION_FAILED ?? 0) + 1;
-    await ctx.alerts.publish({
-      type: 'stale-created-order',
-      severity: 'warning',
-      orderId: order.orderId,
-      summary:
-        'An order stayed CREATED (its PENDING write failed after PayDunya create); it was closed unpaid',
-    });
-  }
+  if (closed !== 'closed') return;
+  summary.settled.INITIATION_FAILED = (summary.settled.INITIATION_FAILED ?? 0) + 1;
+  await ctx.alerts.publish({
+    type: 'stale-created-order',
+    severity: 'warning',
+    orderId: order.orderId,
+    summary: 'An order stayed CREATED (its PENDING write failed after PayDunya create); it was closed unpaid',
+  });
 };
 
 /**
- * One reconcile run: every PENDING order older than `olderThanMinutes` (found through the byStatus index, never
- * a scan) is confirmed with PayDunya, a few at a time, and settled through the state machine. A payment whose
- * IPN never arrived is completed here; an invoice past its life ends EXPIRED. Emits the heartbeat metric.
+ * One reconcile run: every open order older than `olderThanMinutes` (found through the byStatus index, never a
+ * scan) is looked at, a few at a time. A PENDING one is confirmed with PayDunya and settled through the state
+ * machine (a payment whose IPN never arrived is completed here; an invoice past its life ends EXPIRED; a checkout
+ * past its window gives its limit share back); a CREATED one was abandoned and is closed. Every order's outcome
+ * is counted, failures included. Emits the heartbeat metric.
  */
 export const reconcilePending = async (
   ctx: IpnDeps,
   options: ReconcileOptions,
 ): Promise<ReconcileSummary> => {
-  const summary: ReconcileSummary = { checked: 0, settled: {}, stillPending: 0, discrepancies: 0, errors: 0 };
+  const summary = emptySummary();
   const cutoff = new Date(ctx.clock.now().getTime() - options.olderThanMinutes * 60_000).toISOString();
-  await forEachBounded(ctx.store.listByStatus('PENDING', cutoff), options.concurrency, (order) =>
-    reconcileOrder(ctx, order, options, summary),
-  );
-  await forEachBounded(ctx.store.listByStatus('CREATED', cutoff), options.concurrency, (order) =>
-    sweepStaleCreated(ctx, order, summary),
+  await forEachBounded(
+    ctx.store.listOpen(cutoff),
+    options.concurrency,
+    async (listed) => {
+      const order = await ctx.store.getOrder(listed.orderId);
+      if (order?.status === 'PENDING') await reconcileOrder(ctx, order, options, summary);
+      else if (order?.status === 'CREATED') await sweepStaleCreated(ctx, order, summary);
+    },
+    failed(ctx, summary),
   );
   ctx.telemetry.count(METRICS.reconcileRun);
   if (summary.errors > 0) ctx.telemetry.count(METRICS.reconcileErrors, summary.errors);
@@ -193,20 +273,39 @@ export const reconcilePending = async (
 
 /**
  * Re-asks PayDunya about orders we settled without payment in the last `hours`: PayDunya completing what we
- * marked failed, cancelled or expired is the costliest disagreement there is (money taken, no ticket).
+ * marked cancelled or expired is a late payment (recorded, counted, alerted); completing what it told us had
+ * failed is a discrepancy (money taken, no ticket) for a person to look at.
  */
 export const recheckUnpaid = async (
   ctx: IpnDeps,
   hours: number,
   concurrency: number,
 ): Promise<ReconcileSummary> => {
-  const summary: ReconcileSummary = { checked: 0, settled: {}, stillPending: 0, discrepancies: 0, errors: 0 };
+  const summary = emptySummary();
   const now = ctx.clock.now().toISOString();
-  const since = hoursAgo(ctx.clock.now(), hours);
-  for (const status of ['FAILED', 'CANCELLED', 'EXPIRED'] as const) {
-    await forEachBounded(ctx.store.listByStatus(status, now, since), concurrency, (order) =>
-      reconcileOrder(ctx, order, { invoiceExpiryHours: hours }, summary),
-    );
-  }
+  await forEachBounded(
+    ctx.store.listUnpaid(hoursAgo(ctx.clock.now(), hours), now),
+    concurrency,
+    (order) => reconcileOrder(ctx, order, { invoiceExpiryHours: hours }, summary),
+    failed(ctx, summary),
+  );
   return summary;
+};
+
+/**
+ * The daily reconciliation: re-checks the last two days' unpaid orders with PayDunya (late payments,
+ * discrepancies), then makes the day's report from the orders booked on it and sends it to the warning topic.
+ * Run again for a day already reported, it stores a new revision only if the figures changed. The day before is
+ * re-checked too, since the recheck may have changed it.
+ */
+export const runDailyReport = async (
+  ctx: IpnDeps,
+  day: string,
+  options: { readonly recheckHours: number; readonly concurrency: number },
+): Promise<DailyReport> => {
+  await recheckUnpaid(ctx, options.recheckHours, options.concurrency);
+  const report = await publishReport(ctx, day);
+  const dayBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  await reissueReportIfBuilt(ctx, dayBefore, 'the daily re-check');
+  return report;
 };

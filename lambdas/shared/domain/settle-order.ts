@@ -1,7 +1,17 @@
 import { METRICS } from '../contract/metrics';
 import type { IpnDeps } from './context';
-import { type Actor, isSettled, type Order, type OrderStatus, type TransitionFields } from './order';
-import type { ConfirmedInvoice, InvoiceStatus } from './ports';
+import { reissueReportIfBuilt } from './daily-report';
+import {
+  type Actor,
+  dayOf,
+  isSettled,
+  isUnpaid,
+  type LimitHold,
+  type Order,
+  type OrderStatus,
+  type TransitionFields,
+} from './order';
+import type { Alert, ConfirmedInvoice, InvoiceStatus } from './ports';
 
 /** The order statuses PayDunya's answers lead to. */
 export const TARGET: Readonly<Partial<Record<InvoiceStatus, OrderStatus>>> = {
@@ -35,19 +45,26 @@ const fieldsFor = (
   confirmed: ConfirmedInvoice,
   at: string,
 ): TransitionFields => {
+  // Booked on the day the money moved (or the order ended unpaid): the report of that day counts it.
+  const booked = { bookedDay: dayOf(at), bookedAt: at };
   if (target === 'COMPLETED') {
     return {
+      ...booked,
       paymentMethod: confirmed.paymentMethod,
       receiptUrl: confirmed.receiptUrl,
       providerReference: confirmed.providerReference,
       completedAt: at,
+      ...(isLate(order.status) ? { late: true } : {}),
       ...(order.reviewThresholdXof !== undefined
         ? { review: { status: 'PENDING', thresholdXof: order.reviewThresholdXof } }
         : {}),
     };
   }
-  return confirmed.failReason ? { failReason: confirmed.failReason.slice(0, 500) } : {};
+  return { ...booked, ...(confirmed.failReason ? { failReason: confirmed.failReason.slice(0, 500) } : {}) };
 };
+
+/** We gave up on the invoice (cancelled, expired) but PayDunya took the money anyway: a late payment. */
+const isLate = (status: OrderStatus) => status === 'EXPIRED' || status === 'CANCELLED';
 
 /**
  * Whether PayDunya's outcome is the one the order already records: an invoice PayDunya let expire is reported
@@ -63,9 +80,40 @@ export type SettleOutcome =
   | { readonly kind: 'retry-later'; readonly reason: string };
 
 /**
- * Moves a PENDING order to the outcome PayDunya confirmed (already checked against the order), once:
- * duplicates change nothing; an outcome that contradicts a settled order changes nothing and raises a critical
- * alert (and, when `recordDiscrepancy`, an audited discrepancy event, once per order). Contention is retried.
+ * A payment that the day's limit does not hold any more (its checkout window lapsed, or it was cancelled or
+ * expired first) is counted again, on the day it completes, before the order says COMPLETED: a crash between
+ * the two counts it twice (stricter), never not at all. Returns the new hold for the order to record.
+ */
+const countAgainIfReleased = async (
+  ctx: IpnDeps,
+  order: Order,
+  at: string,
+): Promise<LimitHold | undefined> => {
+  if (!order.limit?.releasedAt) return undefined;
+  const day = dayOf(at);
+  const hold = await ctx.store.addToDailyLimit(day, order.amount);
+  const of = order.limit.of;
+  if (of) {
+    const usage = await ctx.store.getDailyLimitUsage(day);
+    if (usage.reservedXof > of.maxXof || usage.reservedCount > of.maxCount) {
+      await ctx.alerts.publish({
+        type: 'late-payment-over-limit',
+        severity: 'warning',
+        orderId: order.orderId,
+        summary: `A payment of ${order.amount} XOF completed after its checkout window and took ${day} over its limit: ${usage.reservedXof}/${of.maxXof} XOF, ${usage.reservedCount}/${of.maxCount} orders`,
+        details: { day },
+      });
+    }
+  }
+  return { ...hold, ...(of ? { of } : {}) };
+};
+
+/**
+ * Moves a PENDING order (or, for a late payment, an EXPIRED or CANCELLED one) to the outcome PayDunya confirmed
+ * (already checked against the order), once: duplicates change nothing; an outcome that contradicts a settled
+ * order changes nothing and raises a critical alert (and, when `recordDiscrepancy`, an audited discrepancy event,
+ * once per order). A version that moved under us is re-read and decided again. An unpaid outcome gives the
+ * order's daily-limit shares back in the same write.
  */
 export const settleOrder = async (
   ctx: IpnDeps,
@@ -78,14 +126,17 @@ export const settleOrder = async (
   let order: Order | undefined = first;
   for (let attempt = 1; order && attempt <= MAX_ATTEMPTS; attempt++) {
     if (sameOutcome(order.status, target)) return { kind: 'duplicate', order };
-    if (isSettled(order.status)) {
+    const late = isLate(order.status) && target === 'COMPLETED';
+    if (isSettled(order.status) && !late) {
       await reportConflict(ctx, order, confirmed, actor, options.recordDiscrepancy ?? false);
       return { kind: 'conflict', order };
     }
-    if (order.status !== 'PENDING') return { kind: 'retry-later', reason: `order is ${order.status}` };
+    if (order.status !== 'PENDING' && !late)
+      return { kind: 'retry-later', reason: `order is ${order.status}` };
 
     const at = ctx.clock.now().toISOString();
-    const set = fieldsFor(order, target, confirmed, at);
+    const recount = target === 'COMPLETED' ? await countAgainIfReleased(ctx, order, at) : undefined;
+    const set = { ...fieldsFor(order, target, confirmed, at), ...(recount ? { limit: recount } : {}) };
     const result = await ctx.store.transition({
       order,
       to: target,
@@ -93,21 +144,26 @@ export const settleOrder = async (
       set,
       audit: {
         actor,
-        reason: target === 'EXPIRED' ? 'invoice expired unpaid' : `PayDunya confirm: ${confirmed.rawStatus}`,
+        reason: late
+          ? `late payment: PayDunya confirm says ${confirmed.rawStatus} for an order we had ${order.status}`
+          : target === 'EXPIRED'
+            ? 'invoice expired unpaid'
+            : `PayDunya confirm: ${confirmed.rawStatus}`,
         details: {
           token: confirmed.token,
           ...(confirmed.paymentMethod ? { paymentMethod: confirmed.paymentMethod } : {}),
         },
       },
+      releaseLimit: isUnpaid(target),
     });
     if (result === 'applied') {
       await afterSettled(ctx, order, target, confirmed, at, set);
       return { kind: 'applied', order: { ...order, ...set, status: target, version: order.version + 1 } };
     }
-    if (result === 'contended') await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    if (recount) await ctx.store.giveBackDailyLimit(recount);
     order = await ctx.store.getOrder(first.orderId);
   }
-  return { kind: 'retry-later', reason: 'could not apply the transition under contention' };
+  return { kind: 'retry-later', reason: 'the order kept changing while it was being settled' };
 };
 
 const afterSettled = async (
@@ -132,12 +188,39 @@ const afterSettled = async (
     );
   }
   telemetry.info('order transition applied', { orderId: order.orderId, from: order.status, to: target });
-  if (set.review) {
-    await ctx.alerts.publish({
+  const { review } = set;
+  if (review) {
+    await bestEffortAlert(ctx, {
       type: 'manual-review-required',
       severity: 'warning',
       orderId: order.orderId,
-      summary: `A paid order of ${order.amount} XOF is above the review threshold (${set.review.thresholdXof} XOF) and awaits review`,
+      summary: `A paid order of ${order.amount} XOF is above the review threshold (${review.thresholdXof} XOF) and awaits review`,
+    });
+  }
+  if (set.late) {
+    telemetry.count(METRICS.latePayment, 1, dimensions);
+    await bestEffortAlert(ctx, {
+      type: 'late-payment',
+      severity: 'warning',
+      orderId: order.orderId,
+      summary: `A customer paid ${order.amount} XOF after the order was ${order.status}: recorded as a late payment on ${set.bookedDay}; the ticket may need to be issued or refunded`,
+    });
+  }
+  // The order leaves the day it was booked on (a cancellation becomes a payment): that day's report changes.
+  if (order.bookedDay && order.bookedDay !== set.bookedDay) {
+    await reissueReportIfBuilt(ctx, order.bookedDay, `late payment of order ${order.orderId}`, [
+      { ...order, ...set, status: target },
+    ]);
+  }
+};
+
+const bestEffortAlert = async (ctx: IpnDeps, alert: Alert) => {
+  try {
+    await ctx.alerts.publish(alert);
+  } catch (error) {
+    ctx.telemetry.warn('alert could not be sent; the settlement stands', {
+      type: alert.type,
+      error: error instanceof Error ? error.name : String(error),
     });
   }
 };
@@ -158,13 +241,18 @@ const reportConflict = async (
   });
   if (record && !order.discrepancy) {
     ctx.telemetry.count(METRICS.reconcileDiscrepancy);
-    await ctx.store.transition({
+    const result = await ctx.store.transition({
       order,
       to: order.status,
       at: ctx.clock.now().toISOString(),
       set: { discrepancy: `paydunya:${confirmed.rawStatus}` },
       audit: { actor, reason: `discrepancy: ${summary}`, details: { paydunyaStatus: confirmed.rawStatus } },
     });
+    if (result === 'applied' && order.bookedDay) {
+      await reissueReportIfBuilt(ctx, order.bookedDay, `discrepancy on order ${order.orderId}`, [
+        { ...order, discrepancy: `paydunya:${confirmed.rawStatus}` },
+      ]);
+    }
   } else if (record) {
     return; // Reported once already; reconcile sees it every run.
   }

@@ -5,6 +5,7 @@ import { ENV } from '../contract/env';
 import { storeInfoSchema } from '../contract/store-info';
 import { THRESHOLDS } from '../contract/thresholds';
 import type { AppContext, IpnDeps } from '../domain/context';
+import type { ReportDeps } from '../domain/daily-report';
 import { createPaydunyaClient } from '../paydunya/paydunya.client';
 import { createDocumentClient } from '../store/dynamo-client';
 import { createDynamoPaymentStore } from '../store/dynamo-payment-store';
@@ -40,6 +41,22 @@ export const buildStatusContext = (): StatusContext => {
   };
 };
 
+const snsAlerts = (stage: string, base: StatusContext) =>
+  // A storm of identical alerts (forged webhooks, an open circuit) pages once per window, across warm instances.
+  createDeduplicatingAlerts(
+    createSnsAlerts(new SNSClient({}), stage, {
+      critical: requireEnv(ENV.criticalTopicArn),
+      warning: requireEnv(ENV.warningTopicArn),
+    }),
+    { stage, store: base.store, clock: base.clock, telemetry: base.telemetry },
+  );
+
+/** Operator routes: orders, reports and review decisions, and the report re-issue a decision may send. */
+export const buildAdminContext = (): ReportDeps => {
+  const base = buildStatusContext();
+  return { ...base, alerts: snsAlerts(requireEnv(ENV.stage), base) };
+};
+
 export const buildWebhookContext = (): WebhookContext => {
   const stage = requireEnv(ENV.stage);
   const timeoutMs = z.coerce
@@ -49,14 +66,7 @@ export const buildWebhookContext = (): WebhookContext => {
     .max(20_000)
     .parse(process.env[ENV.paydunyaTimeoutMs] ?? DEFAULT_PAYDUNYA_TIMEOUT_MS);
   const base = buildStatusContext();
-  // A storm of identical alerts (forged webhooks, an open circuit) pages once per window, across warm instances.
-  const alerts = createDeduplicatingAlerts(
-    createSnsAlerts(new SNSClient({}), stage, {
-      critical: requireEnv(ENV.criticalTopicArn),
-      warning: requireEnv(ENV.warningTopicArn),
-    }),
-    { stage, store: base.store, clock: base.clock, telemetry: base.telemetry },
-  );
+  const alerts = snsAlerts(stage, base);
   return {
     ...base,
     // One keep-alive pool and one circuit breaker per warm container (built once per cold start).

@@ -28,7 +28,7 @@ export const dataStackSuite = (stage: StageName, get: () => SynthesizedStage): v
             { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['orderId'] },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
         })),
       });
     });

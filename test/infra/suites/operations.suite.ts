@@ -124,6 +124,7 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
         [ENV.criticalTopicArn]: topicRef('critical'),
         [ENV.warningTopicArn]: topicRef('warning'),
         [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
+        [ENV.checkoutWindowMinutes]: String(THRESHOLDS.checkout.windowMinutes),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -131,10 +132,12 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       });
     });
 
-    it('admin gets only the table and telemetry settings: no secrets, topics or CORS origins', () => {
+    it('admin gets the table, both topics (a review may re-issue a report) and telemetry settings: no secrets or CORS origins', () => {
       expect(variablesOf(fn('admin'))).toEqual({
         [ENV.stage]: stage,
         [ENV.tableName]: inTemplate(app(), data().table.tableName),
+        [ENV.criticalTopicArn]: topicRef('critical'),
+        [ENV.warningTopicArn]: topicRef('warning'),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -167,28 +170,47 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       ),
     });
 
-    it('reconcile: settles orders (get, put, update: no delete, no table query), lists them on byStatus only, secrets, alerts', () => {
+    const alerts = () => ({
+      PublishAlerts: allow(['sns:Publish'], [app().alerts.critical.topicArn, app().alerts.warning.topicArn]),
+      AlertsKey: allow(['kms:Decrypt', 'kms:GenerateDataKey'], app().alerts.key.keyArn, {
+        StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
+      }),
+    });
+
+    it('reconcile: settles orders, gives limit shares back, frees keys (delete), lists them on byStatus and builds reports on byDay only (no table query), secrets, alerts', () => {
       expect(statementsOf('reconcile')).toEqual({
         ...base('reconcile'),
         ...writesTable(),
+        Table: allow(
+          [
+            'dynamodb:BatchGetItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
+          data().table.tableArn,
+        ),
         TableIndexes: allow(
           ['dynamodb:Query'],
-          `${data().table.tableArn}/index/${TABLE.indexes.byStatus.name}`,
+          [
+            `${data().table.tableArn}/index/${TABLE.indexes.byDay.name}`,
+            `${data().table.tableArn}/index/${TABLE.indexes.byStatus.name}`,
+          ],
         ),
         ReadPaydunyaSecretArn: allow(['secretsmanager:GetSecretValue'], data().paydunyaSecret.secretArn),
         ReadSigningSecretArn: allow(['secretsmanager:GetSecretValue'], data().signingSecret.secretArn),
-        PublishAlerts: allow(
-          ['sns:Publish'],
-          [app().alerts.critical.topicArn, app().alerts.warning.topicArn],
-        ),
-        AlertsKey: allow(['kms:Decrypt', 'kms:GenerateDataKey'], app().alerts.key.keyArn, {
-          StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
-        }),
+        ...alerts(),
       });
     });
 
-    it('admin: reads orders and reports, records a review as one transaction (get, put, update); nothing else', () => {
-      expect(statementsOf('admin')).toEqual({ ...base('admin'), ...writesTable() });
+    it('admin: reads orders and reports, records a review as one order write (get, put, update), re-issues the report (byDay index, alerts); nothing else', () => {
+      expect(statementsOf('admin')).toEqual({
+        ...base('admin'),
+        ...writesTable(),
+        TableIndexes: allow(['dynamodb:Query'], `${data().table.tableArn}/index/${TABLE.indexes.byDay.name}`),
+        ...alerts(),
+      });
     });
   });
 
