@@ -13,6 +13,9 @@
  *
  * Prints requests per second, p50/p95/p99 latency and error counts; exits 1 on any error or wrong state.
  * Everything it starts (DynamoDB Local on a free port, the simulator, the API) is stopped before it exits.
+ *
+ * `npm run load -- --rush [--seed N]` runs the on-sale rush instead, under DynamoDB contention faults and with
+ * the daily limit running out (scripts/load-rush.ts).
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
@@ -341,7 +344,11 @@ const main = async (): Promise<number> => {
   }
 };
 
-main().then(
+const args = process.argv.slice(2);
+const run: Promise<number> = args.includes('--rush')
+  ? import('./load-rush').then(({ runRush }) => runRush(args))
+  : main();
+run.then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error('FAIL:', error);
