@@ -4,6 +4,7 @@ import { METRICS } from '../contract/metrics';
 import { CALLBACK_QUERY, ROUTES } from '../contract/routes';
 import { type PaydunyaKeys, PLACEHOLDER_PREFIX } from '../contract/secrets';
 import { THRESHOLDS } from '../contract/thresholds';
+import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
 import { phoneHash, sealJson, sha256Hex, signCallback } from './crypto';
 import {
@@ -30,18 +31,6 @@ export interface CreatePaymentResult {
   /** True when this is the stored answer to an earlier request with the same key and body. */
   readonly replayed: boolean;
 }
-
-/** Same key and same body, field order aside: keys are sorted before hashing. */
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-};
 
 const secondsToMidnightUtc = (now: Date): number => {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);

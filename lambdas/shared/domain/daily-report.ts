@@ -1,4 +1,5 @@
 import { METRICS } from '../contract/metrics';
+import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
 
 /** What making and re-issuing a report needs: no PayDunya. */
@@ -127,7 +128,8 @@ const bookedOn = async (ctx: ReportDeps, day: string, fresh: readonly Order[]): 
   return [...rows.values()];
 };
 
-const figures = ({ revision: _r, generatedAt: _g, ...rest }: DailyReport) => JSON.stringify(rest);
+/** The report's figures, whatever order a stored copy's fields come back in. */
+const figures = ({ revision: _r, generatedAt: _g, ...rest }: DailyReport) => canonicalJson(rest);
 
 /** What changed between two revisions, for the on-call: "paid 12 → 11 (180000 → 165000 XOF); …". */
 export const describeChange = (before: DailyReport, after: DailyReport): string => {

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../contract/routes';
 import { ITEM_PREFIX, TABLE } from '../contract/table';
+import { canonicalJson } from '../domain/canonical-json';
 import type { IdempotencyRecord, PaymentStore } from '../domain/ports';
 import { idempotencyKey, reportKey } from './keys';
 import { isConditionFailure, retryWrite } from './write-retry';
@@ -129,7 +130,7 @@ export const createDynamoRecordsStore = (client: DynamoDBDocumentClient, tableNa
         );
         return (
           Number(current.Item?.revision) === revision &&
-          JSON.stringify(current.Item?.report) === JSON.stringify(report)
+          canonicalJson(current.Item?.report) === canonicalJson(report)
         );
       }
     },
