@@ -185,7 +185,11 @@ describe('reconcile: orders stuck in CREATED', () => {
     failPending = false;
     expect((await stuck.post(body, key)).status).toBe(409);
 
-    const summary = await reconcilePending(stuck.ctx, OPTIONS);
+    // Not while its request may still be running...
+    expect((await reconcilePending(stuck.ctx, OPTIONS)).settled.INITIATION_FAILED).toBeUndefined();
+    // ...but once it is certainly over (the Lambda would have timed out long before).
+    const inTwoMinutes = { ...stuck.ctx, clock: { now: () => new Date(Date.now() + 120_000) } };
+    const summary = await reconcilePending(inTwoMinutes, OPTIONS);
     expect(summary.settled.INITIATION_FAILED).toBe(1);
     const alert = (await stuck.alerts()).find((a) => a.type === 'stale-created-order');
     const closed = await bodyOf(await stuck.get(alert?.orderId ?? ''));
@@ -197,5 +201,20 @@ describe('reconcile: orders stuck in CREATED', () => {
     });
 
     expect((await stuck.post(body, key)).status).toBe(201);
+  });
+
+  it('never closes an order whose checkout is still being created, even when asked for orders of any age', async () => {
+    stuck.sim.faults.createDelayMs = 1_500;
+    try {
+      const pending = stuck.post(validOrder());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const summary = await reconcilePending(stuck.ctx, OPTIONS);
+      expect(summary.settled.INITIATION_FAILED).toBeUndefined();
+      const response = await pending;
+      expect(response.status).toBe(201);
+      expect((await bodyOf(response)).status).toBe('PENDING');
+    } finally {
+      stuck.sim.faults.reset();
+    }
   });
 });

@@ -226,6 +226,10 @@ export const reconcileOrder = async (
  * ends INITIATION_FAILED and its Idempotency-Key is released so the customer's retry can go through.
  */
 const sweepStaleCreated = async (ctx: IpnDeps, order: Order, summary: ReconcileSummary): Promise<void> => {
+  // Younger than this, its request may still be running (`--older-than-minutes 0`): closing it would make that
+  // request's PENDING write fail and the customer get an error for a checkout PayDunya has just created.
+  const ageSeconds = (ctx.clock.now().getTime() - Date.parse(order.createdAt)) / 1000;
+  if (ageSeconds <= THRESHOLDS.checkout.inFlightSeconds) return;
   summary.checked++;
   const closed = await closeUnstartedOrder(ctx.store, order, {
     at: ctx.clock.now().toISOString(),
