@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
+import { createDocumentClient } from '../../lambdas/shared/store/dynamo-client';
+import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { bodyOf } from '../support/json';
 import { type Harness, startHarness, validOrder } from './harness';
 
@@ -68,6 +71,24 @@ describe('daily limit: order count', () => {
     await h.sim.settle(token, 'cancelled');
     expect((await h.post(order(1_000))).status).toBe(201);
     expect((await h.post(order(1_000))).status).toBe(429);
+  });
+
+  it('a full day refuses checkouts without writing for each one: one refusal alert a day, no alert claim item hit by every refusal', async () => {
+    // The day is full (the test above). In an on-sale every checkout now is refused: none may write a shared item.
+    const refusals = await Promise.all(Array.from({ length: 20 }, () => h.post(order(1_000))));
+    expect(refusals.map((r) => r.status)).toEqual(Array(20).fill(429));
+    expect((await h.alerts()).filter((a) => a.type === 'daily-limit-reached')).toHaveLength(1);
+    // Its de-duplication item was written once, not once per refusal (which would count them as suppressed).
+    const client = createDocumentClient({ ...LOCAL_AWS, endpoint: inject('dynamoEndpoint') });
+    const claims = await client.send(
+      new ScanCommand({
+        TableName: h.tableName,
+        FilterExpression: 'begins_with(pk, :alert)',
+        ExpressionAttributeValues: { ':alert': 'ALERT#local#daily-limit-reached' },
+      }),
+    );
+    client.destroy();
+    expect((claims.Items ?? []).map((item) => Number(item.suppressed ?? 0))).toEqual([0]);
   });
 });
 

@@ -281,14 +281,17 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
   }
   if (reserved?.kind === 'full') {
     await undo();
-    await bestEffort(ctx, 'daily limit alert', () =>
-      ctx.alerts.publish({
+    // Once the day is full every checkout is refused: a claim that reads before it writes keeps this to one
+    // alert a day without each refusal writing the same alert item.
+    await bestEffort(ctx, 'daily limit alert', async () => {
+      if (!(await store.claimLimitWarning(dayOf(at), 'refused'))) return;
+      await ctx.alerts.publish({
         type: 'daily-limit-reached',
         severity: 'warning',
         summary: `The daily payment limit (${limit.max_xof} XOF, ${limit.max_count} orders) refused a payment`,
         details: { amount: order.amount, day: dayOf(at) },
-      }),
-    );
+      });
+    });
     throw new TooManyRequestsError(
       "Today's payment limit has been reached. Please try again tomorrow.",
       'DAILY_LIMIT_REACHED',
