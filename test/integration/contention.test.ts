@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
 import type { AppContext } from '../../lambdas/shared/domain/context';
+import { createPayment } from '../../lambdas/shared/domain/create-payment';
+import { parsePaymentRequest } from '../../lambdas/shared/domain/payment-request.schema';
 import { reconcilePending } from '../../lambdas/shared/domain/reconcile';
 import { decideReview } from '../../lambdas/shared/domain/review';
 import { bodyOf, type Json } from '../support/json';
@@ -243,13 +245,24 @@ describe('limits and alerts under contention', () => {
     expect(stored?.limit?.shares.reduce((sum, share) => sum + share.xof, 0)).toBe(12_000);
   });
 
-  it('alert claims and limit warnings that keep failing never fail a checkout', async () => {
-    await h.setFlags(withLimit(10_000_000, 1_000));
-    h.sim.faults.createFailure = { responseCode: '1001' };
-    faults().inject({ error: 'TransactionConflictException', pk: 'ALERT#', times: 1_000 });
+  it('alerts and limit warnings that cannot be sent never fail a checkout: SNS down, warning claims contended', async () => {
+    await h.setFlags(withLimit(10_000_000, 5));
+    const snsDown: AppContext = {
+      ...h.ctx,
+      alerts: { publish: () => Promise.reject(new Error('SNS is unavailable')) },
+    };
+    const pay = (amount = 1_000) =>
+      createPayment(snsDown, { idempotencyKey: randomUUID(), request: parsePaymentRequest(order(amount)) });
     faults().inject({ error: 'TransactionConflictException', pk: 'LIMITWARN#', times: 1_000 });
-    // The initiation-failure alert cannot be claimed: the customer still gets PayDunya's refusal, not a 500.
-    expect((await h.post(order())).status).toBe(502);
+    // Past 80% and to 100% of the day: the warnings fail to be claimed or sent, the payments go through.
+    for (let i = 0; i < 5; i++) expect((await pay()).response.statusCode).toBe(201);
+    // The day is full: the refusal's alert fails too, and the customer still gets the limit's answer.
+    await expect(pay()).rejects.toMatchObject({ code: 'DAILY_LIMIT_REACHED', status: 429 });
+    // PayDunya refuses: the initiation-failure alert fails, the customer still gets PayDunya's refusal.
+    await h.setFlags(DEFAULT_FLAGS);
+    h.sim.faults.createFailure = { responseCode: '1001' };
+    await expect(pay()).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_REFUSED', status: 502 });
+    expect(injected('TransactionConflictException')).toBeGreaterThan(0);
   });
 
   it('50 concurrent checkouts under emulated contention and random conflicts: all 201, none over the limit', async () => {
