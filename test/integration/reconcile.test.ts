@@ -102,6 +102,59 @@ describe('reconcile: PENDING orders', () => {
   });
 });
 
+describe('reconcile: answers it cannot act on, and orders it cannot handle', () => {
+  it('never ends an order on a status it does not understand: a discrepancy, once, even past the invoice lifetime', async () => {
+    const { orderId } = await h.createOrder();
+    h.sim.faults.confirmStatusOverride = 'partially_refunded';
+    const first = await reconcilePending(later(25), OPTIONS);
+    await reconcilePending(later(26), OPTIONS);
+    const after = await payment(orderId);
+    expect(after.status).toBe('PENDING');
+    expect(first.discrepancies).toBeGreaterThanOrEqual(1);
+    expect(after.events.filter((e: Json) => e.reason.includes('partially_refunded'))).toHaveLength(1);
+    expect(await alertsFor(orderId, 'reconcile-discrepancy')).toHaveLength(1);
+  });
+
+  it('an order that cannot be handled is counted and named, and the others are still reconciled', async () => {
+    const broken = await h.createOrder();
+    const fine = await h.createOrder();
+    h.sim.faults.dropIpn = true;
+    await h.sim.settle(broken.token, 'completed');
+    await h.sim.settle(fine.token, 'completed');
+    const failing: AppContext = {
+      ...h.ctx,
+      store: {
+        ...h.ctx.store,
+        getOrder: (id) =>
+          id === broken.orderId ? Promise.reject(new Error('item unreadable')) : h.ctx.store.getOrder(id),
+      },
+    };
+    const summary = await reconcilePending(failing, OPTIONS);
+    expect(summary.failures).toContainEqual({ orderId: broken.orderId, reason: 'Error: item unreadable' });
+    expect(summary.errors).toBeGreaterThanOrEqual(1);
+    expect((await payment(fine.orderId)).status).toBe('COMPLETED');
+    expect((await payment(broken.orderId)).status).toBe('PENDING');
+  });
+});
+
+describe('late payments', () => {
+  it('a customer who pays an invoice we had expired is recorded as a late payment: COMPLETED, audited, alerted', async () => {
+    const { orderId, token } = await h.createOrder();
+    await reconcilePending(later(25), OPTIONS);
+    expect((await payment(orderId)).status).toBe('EXPIRED');
+    expect((await h.sim.settle(token, 'completed')).ipnStatuses).toEqual([200]);
+    const after = await payment(orderId);
+    expect(after.status).toBe('COMPLETED');
+    expect(after.events.at(-1)).toMatchObject({ from: 'EXPIRED', to: 'COMPLETED', actor: 'webhook' });
+    expect(after.events.at(-1).reason).toContain('late payment');
+    expect(await h.ctx.store.getOrder(orderId)).toMatchObject({ late: true });
+    expect(await alertsFor(orderId, 'late-payment')).toHaveLength(1);
+    // A re-delivery changes nothing more.
+    expect(await h.sim.resendIpn(token)).toBe(200);
+    expect((await payment(orderId)).events).toHaveLength(after.events.length);
+  });
+});
+
 describe('reconcile: orders we settled unpaid', () => {
   it('PayDunya completing what we marked failed is a recorded discrepancy and a critical alert, never a silent fix', async () => {
     const { orderId, token } = await h.createOrder();
