@@ -270,7 +270,7 @@ const readCall = (request: unknown): Call | undefined => {
 };
 
 /** mulberry32: small, fast and good enough to pick which calls fail, reproducibly from a seed. */
-const seededRandom = (seed: number): (() => number) => {
+export const seededRandom = (seed: number): (() => number) => {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -23,10 +23,7 @@
  * Exits 0 only if every check passes; stops by itself within HARD_LIMIT_MS and stops everything it started.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { writeFile } from 'node:fs/promises';
 import { DynamoDBDocumentClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_FLAGS, type Flags } from '../lambdas/shared/contract/flags';
 import { METRICS } from '../lambdas/shared/contract/metrics';
@@ -35,17 +32,13 @@ import type { DailyReport } from '../lambdas/shared/domain/daily-report';
 import type { OrderStatus } from '../lambdas/shared/domain/order';
 import type { PaymentStore } from '../lambdas/shared/domain/ports';
 import { runDailyReport } from '../lambdas/shared/domain/reconcile';
-import { createKeepAliveFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
 import { correlationKeys } from '../lambdas/shared/platform/correlation';
 import { startApiServer } from '../local/api-server';
-import { ensureTable } from '../local/create-table';
-import { attachDynamoFaults, type DynamoFaults } from '../local/dynamo-faults';
-import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
+import { attachDynamoFaults, type DynamoFaults, seededRandom } from '../local/dynamo-faults';
 import { freePort } from '../local/free-port';
-import { buildLocalContext, LOCAL_STORE } from '../local/local-context';
-import { prepareLocalFiles } from '../local/local-files';
-import { type SettleOutcome, type Simulator, startSimulator } from '../local/paydunya-simulator/simulator';
+import type { SettleOutcome, Simulator } from '../local/paydunya-simulator/simulator';
 import { RecordingTelemetry } from '../test/support/recording-telemetry';
+import { describeMachine, loadAverage, startLoadStack } from './load-stack';
 
 const CHECKOUTS = 500;
 const CONCURRENCY = 50;
@@ -111,18 +104,6 @@ interface StoreFailure {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32, for a reproducible choice of which orders are paid, cancelled or failed. */
-const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 /** Nearest-rank percentile. */
 const percentile = (sorted: readonly number[], p: number): number =>
@@ -391,71 +372,30 @@ export const runRush = async (argv: readonly string[]): Promise<number> => {
   const wallStarted = performance.now();
 
   try {
-    const load = () =>
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ');
-    console.log(`Node ${process.version}, ${cpus().length} CPU(s), load average ${load()} (1, 5, 15 min)`);
+    console.log(describeMachine());
     console.log(
       `Rush: ${CHECKOUTS} checkouts at ${CONCURRENCY} concurrent, daily limit ${MAX_COUNT} orders / ${MAX_XOF} XOF, seed ${seed}`,
     );
     console.log('Starting DynamoDB Local, the PayDunya simulator and the API on loopback…');
-    const dir = await mkdtemp(join(tmpdir(), 'temba-rush-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
-    const files = await prepareLocalFiles(dir);
+    const stack = await startLoadStack(stops, 'rush');
+    const { sim } = stack;
     const flags: Flags = {
       ...DEFAULT_FLAGS,
       payments_enabled: { enabled: true },
       daily_limit: { enabled: true, max_xof: MAX_XOF, max_count: MAX_COUNT },
     };
-    await writeFile(files.flagsFile, `${JSON.stringify(flags, null, 2)}\n`);
-    const dynamo = await startDynamoDbLocal({ port: await freePort() });
-    stops.push(dynamo.stop);
-    const tableName = `rush-${randomUUID()}`;
-    const warmTable = `rush-warm-${randomUUID()}`;
-    const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
-    stops.push(async () => admin.destroy());
-    await ensureTable(admin, tableName);
-    await ensureTable(admin, warmTable);
+    await writeFile(stack.files.flagsFile, `${JSON.stringify(flags, null, 2)}\n`);
+    const tableName = await stack.newTable('rush');
+    const warmTable = await stack.newTable('rush-warm');
     // Reads the truth for the checks: no fault injector, strongly consistent scans.
-    const truth = DynamoDBDocumentClient.from(admin);
-
-    const { paydunya } = files.secrets;
-    const sim = await startSimulator({
-      masterKey: paydunya.master_key,
-      keys: { test: { privateKey: paydunya.test_private_key, token: paydunya.test_token } },
-    });
-    stops.push(sim.stop);
-    const transport = createKeepAliveFetch();
-    stops.push(async () => transport.close());
+    const truth = DynamoDBDocumentClient.from(stack.admin);
     const alerts: Record<string, number> = {};
     const printAlert = (line: string) => {
       const type = /^\[alert \w+\] ([\w-]+):/.exec(line)?.[1] ?? 'other';
       alerts[type] = (alerts[type] ?? 0) + 1;
     };
 
-    const contextOn = async (
-      table: string,
-      port: number,
-      options: Partial<Parameters<typeof buildLocalContext>[0]>,
-    ) => {
-      const publicBaseUrl = `http://127.0.0.1:${port}`;
-      return buildLocalContext({
-        tableName: table,
-        dynamoEndpoint: dynamo.endpoint,
-        paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
-        paydunyaFetch: transport,
-        secretsFile: files.secretsFile,
-        flagsFile: files.flagsFile,
-        alertsLog: files.alertsLog,
-        publicBaseUrl,
-        returnUrl: `${publicBaseUrl}/checkout/return`,
-        cancelUrl: `${publicBaseUrl}/checkout/cancel`,
-        store: LOCAL_STORE,
-        printAlert: () => undefined,
-        ...options,
-      });
-    };
+    const { contextOn } = stack;
 
     // 1. Warm-up on a scratch table with its own API: the same code paths, none of it in the figures.
     phase = 'warm-up';
@@ -758,7 +698,7 @@ export const runRush = async (argv: readonly string[]): Promise<number> => {
           .join(' / '),
       ],
       ['wall time', `${wallSeconds.toFixed(1)} s (hard limit ${HARD_LIMIT_MS / 1000} s)`],
-      ['load average', `${load()} at the end`],
+      ['load average', `${loadAverage()} at the end`],
     ];
     const width = Math.max(...rows.map(([label]) => label.length));
     console.log(`\nSummary (seed ${seed})`);

@@ -19,24 +19,16 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
 import { METRICS } from '../lambdas/shared/contract/metrics';
 import type { OrderStatus } from '../lambdas/shared/domain/order';
-import { createKeepAliveFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
 import { startApiServer } from '../local/api-server';
-import { ensureTable } from '../local/create-table';
-import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { freePort } from '../local/free-port';
-import { buildLocalContext, LOCAL_STORE } from '../local/local-context';
-import { prepareLocalFiles } from '../local/local-files';
 import { buildEnvelope, sha512Hex } from '../local/paydunya-simulator/envelope';
 import { encodeIpnBody } from '../local/paydunya-simulator/ipn';
-import { type SettleOutcome, startSimulator } from '../local/paydunya-simulator/simulator';
+import type { SettleOutcome } from '../local/paydunya-simulator/simulator';
 import { RecordingTelemetry } from '../test/support/recording-telemetry';
+import { describeMachine, loadAverage, startLoadStack } from './load-stack';
 
 const ORDERS = 100;
 const WARM_UP = 20;
@@ -137,48 +129,14 @@ const main = async (): Promise<number> => {
   hardLimit.unref();
 
   try {
-    const load = () =>
-      loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ');
-    console.log(`Node ${process.version}, ${cpus().length} CPU(s), load average ${load()} (1, 5, 15 min)`);
+    console.log(describeMachine());
     console.log('Starting DynamoDB Local, the PayDunya simulator and the API on loopback…');
-    const dir = await mkdtemp(join(tmpdir(), 'temba-load-'));
-    stops.push(() => rm(dir, { recursive: true, force: true }));
-    const files = await prepareLocalFiles(dir);
-    const dynamo = await startDynamoDbLocal({ port: await freePort() });
-    stops.push(dynamo.stop);
-    const tableName = `load-${randomUUID()}`;
-    const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
-    await ensureTable(admin, tableName);
-    admin.destroy();
-
-    const { paydunya } = files.secrets;
-    const sim = await startSimulator({
-      masterKey: paydunya.master_key,
-      keys: { test: { privateKey: paydunya.test_private_key, token: paydunya.test_token } },
-    });
-    stops.push(sim.stop);
-    const transport = createKeepAliveFetch();
-    stops.push(async () => transport.close());
+    const stack = await startLoadStack(stops, 'load');
+    const { sim, transport } = stack;
+    const tableName = await stack.newTable('load');
     const telemetry = new RecordingTelemetry();
     const port = await freePort();
-    const publicBaseUrl = `http://127.0.0.1:${port}`;
-    const ctx = await buildLocalContext({
-      tableName,
-      dynamoEndpoint: dynamo.endpoint,
-      paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
-      paydunyaFetch: transport,
-      secretsFile: files.secretsFile,
-      flagsFile: files.flagsFile,
-      alertsLog: files.alertsLog,
-      publicBaseUrl,
-      returnUrl: `${publicBaseUrl}/checkout/return`,
-      cancelUrl: `${publicBaseUrl}/checkout/cancel`,
-      store: LOCAL_STORE,
-      telemetry,
-      printAlert: () => undefined,
-    });
+    const ctx = await stack.contextOn(tableName, port, { telemetry });
     const api = await startApiServer(ctx, port);
     stops.push(api.stop);
 
@@ -244,7 +202,7 @@ const main = async (): Promise<number> => {
     // 10 IPNs per order, shaped and encoded as the simulator sends them, to the signed callback URL PayDunya was
     // given: 4 with the true status (duplicates), the others contradicting confirm (and "pending"), all shuffled.
     const ipns: { path: string; body: string; orderId: string }[] = [];
-    const hash = sha512Hex(paydunya.master_key);
+    const hash = sha512Hex(stack.files.secrets.paydunya.master_key);
     for (const { orderId, token } of created) {
       const invoice = sim.invoice(token);
       if (!invoice) throw new Error(`the simulator lost invoice ${token}`);
@@ -323,7 +281,7 @@ const main = async (): Promise<number> => {
         `  wrong states    ${wrong.length}`,
         `  PayDunya calls  ${connections.requests} over ${connections.connectionsOpened} connection(s) (${connections.reusedConnections} reused)`,
         `  circuit breaker ${telemetry.counted(METRICS.circuitOpen)} opening(s)`,
-        `  load average    ${load()} (1, 5, 15 min) at the end`,
+        `  load average    ${loadAverage()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );
     for (const line of wrong.slice(0, 20)) console.log(`    ${line}`);

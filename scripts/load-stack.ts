@@ -1,0 +1,91 @@
+/**
+ * What both load scenarios (`npm run load`, `npm run load -- --rush`) stand on: DynamoDB Local on a free port,
+ * the PayDunya simulator and a keep-alive transport, in a scratch folder, on loopback only; and a local context
+ * over any table of it for an API server. Each start pushes its stop onto `stops`, which the caller runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AppContext } from '../lambdas/shared/domain/context';
+import { createKeepAliveFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
+import { ensureTable } from '../local/create-table';
+import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
+import { freePort } from '../local/free-port';
+import { buildLocalContext, LOCAL_STORE, type LocalContextOptions } from '../local/local-context';
+import { prepareLocalFiles } from '../local/local-files';
+import { type Simulator, startSimulator } from '../local/paydunya-simulator/simulator';
+
+export type Stops = (() => Promise<void>)[];
+
+export const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** The machine a figure was measured on: load figures mean little without it. */
+export const describeMachine = (): string =>
+  `Node ${process.version}, ${cpus().length} CPU(s), load average ${loadAverage()} (1, 5, 15 min)`;
+
+export interface LoadStack {
+  readonly files: Awaited<ReturnType<typeof prepareLocalFiles>>;
+  readonly dynamoEndpoint: string;
+  /** A client on DynamoDB Local with no fault injector: the truth the checks read. */
+  readonly admin: DynamoDBClient;
+  readonly sim: Simulator;
+  /** PayDunya's transport in every context of the stack (its stats count connections and reuse). */
+  readonly transport: ReturnType<typeof createKeepAliveFetch>;
+  /** A new table from the shared definition. */
+  newTable(prefix: string): Promise<string>;
+  /** The local context `npm start` builds, over `table`, for an API server on `port`. */
+  contextOn(table: string, port: number, options?: Partial<LocalContextOptions>): Promise<AppContext>;
+}
+
+export const startLoadStack = async (stops: Stops, prefix: string): Promise<LoadStack> => {
+  const dir = await mkdtemp(join(tmpdir(), `temba-${prefix}-`));
+  stops.push(() => rm(dir, { recursive: true, force: true }));
+  const files = await prepareLocalFiles(dir);
+  const dynamo = await startDynamoDbLocal({ port: await freePort() });
+  stops.push(dynamo.stop);
+  const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+  stops.push(async () => admin.destroy());
+  const { paydunya } = files.secrets;
+  const sim = await startSimulator({
+    masterKey: paydunya.master_key,
+    keys: { test: { privateKey: paydunya.test_private_key, token: paydunya.test_token } },
+  });
+  stops.push(sim.stop);
+  const transport = createKeepAliveFetch();
+  stops.push(async () => transport.close());
+  return {
+    files,
+    dynamoEndpoint: dynamo.endpoint,
+    admin,
+    sim,
+    transport,
+    async newTable(tablePrefix) {
+      const tableName = `${tablePrefix}-${randomUUID()}`;
+      await ensureTable(admin, tableName);
+      return tableName;
+    },
+    contextOn(table, port, options = {}) {
+      const publicBaseUrl = `http://127.0.0.1:${port}`;
+      return buildLocalContext({
+        tableName: table,
+        dynamoEndpoint: dynamo.endpoint,
+        paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
+        paydunyaFetch: transport,
+        secretsFile: files.secretsFile,
+        flagsFile: files.flagsFile,
+        alertsLog: files.alertsLog,
+        publicBaseUrl,
+        returnUrl: `${publicBaseUrl}/checkout/return`,
+        cancelUrl: `${publicBaseUrl}/checkout/cancel`,
+        store: LOCAL_STORE,
+        printAlert: () => undefined,
+        ...options,
+      });
+    },
+  };
+};
