@@ -1,12 +1,9 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import type { AppContext } from '../../lambdas/shared/domain/context';
 import type { DailyReport } from '../../lambdas/shared/domain/daily-report';
 import { recheckUnpaid, reconcilePending, runDailyReport } from '../../lambdas/shared/domain/reconcile';
 import { decideReview } from '../../lambdas/shared/domain/review';
-import { createDocumentClient } from '../../lambdas/shared/store/dynamo-client';
-import { LOCAL_AWS } from '../../local/dynamodb-local';
 import type { Json } from '../support/json';
 import { type Harness, startHarness, validOrder } from './harness';
 
@@ -42,23 +39,9 @@ const storedReport = async (day: string) =>
 const revisedAlerts = async (day: string) =>
   (await h.alerts()).filter((a) => a.type === 'daily-report-revised' && a.summary.includes(`for ${day}`));
 
-/** The brute force the report must equal: every order item, read by scan, grouped by the day it was booked. */
-const bookedOrders = async (day: string): Promise<Json[]> => {
-  const client = createDocumentClient({ ...LOCAL_AWS, endpoint: inject('dynamoEndpoint') });
-  const items: Json[] = [];
-  let startKey: Record<string, Json> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: h.tableName, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  client.destroy();
-  return items.filter((item) => item.entity === 'order' && item.bookedDay === day);
-};
-
 const expectReportEqualsOrders = async (day: string) => {
   const report = (await storedReport(day))?.report;
-  const orders = await bookedOrders(day);
+  const orders = (await h.orders()).filter((o) => o.bookedDay === day);
   const byStatus: Record<string, { count: number; amountXof: number }> = {};
   for (const o of orders) {
     const entry = byStatus[o.status] ?? { count: 0, amountXof: 0 };

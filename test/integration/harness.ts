@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand as DocScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
 import { ITEM_PREFIX } from '../../lambdas/shared/contract/table';
@@ -59,6 +60,8 @@ export interface Harness {
   ): Promise<{ orderId: string; token: string; checkoutUrl: string }>;
   /** Every item in the table: for "nothing was written" assertions. */
   itemCount(): Promise<number>;
+  /** Every order item in the table, read by scan: the brute force reports and limits are checked against. */
+  orders(): Promise<Record<string, any>[]>;
   alerts(): Promise<{ type: string; severity: string; orderId: string | null; summary: string }[]>;
   setFlags(flags: Flags): Promise<void>;
   stop(): Promise<void>;
@@ -176,6 +179,19 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       if (response.status !== 201)
         throw new Error(`create failed: ${response.status} ${await response.text()}`);
       return (await response.json()) as { orderId: string; token: string; checkoutUrl: string };
+    },
+    async orders() {
+      const documents = DynamoDBDocumentClient.from(admin);
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new DocScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items.filter((item) => item.entity === 'order');
     },
     async itemCount() {
       // Alert de-duplication claims are bookkeeping of the alert channel, not something a request wrote.

@@ -1,9 +1,6 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import { runDailyReport } from '../../lambdas/shared/domain/reconcile';
-import { createDocumentClient } from '../../lambdas/shared/store/dynamo-client';
-import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { bodyOf, type Json } from '../support/json';
 import { type Harness, startHarness, validOrder } from './harness';
 
@@ -24,20 +21,6 @@ const review = (orderId: string, body: unknown) =>
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-
-/** Every order item in the table, read the slow way: the brute force the report must agree with. */
-const allOrders = async (): Promise<Json[]> => {
-  const client = createDocumentClient({ ...LOCAL_AWS, endpoint: inject('dynamoEndpoint') });
-  const items: Json[] = [];
-  let startKey: Record<string, Json> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: h.tableName, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  client.destroy();
-  return items.filter((item) => item.entity === 'order');
-};
 
 describe('manual review of large payments', () => {
   it('a paid order above the threshold awaits review, and the on-call is told', async () => {
@@ -145,7 +128,7 @@ describe('daily reconciliation report', () => {
     const report = await runDailyReport(h.ctx, today(), { recheckHours: 48, concurrency: 5 });
 
     // Booked on the day the money moved or the order ended; still-pending orders belong to no day yet.
-    const orders = (await allOrders()).filter((o) => o.bookedDay === today());
+    const orders = (await h.orders()).filter((o) => o.bookedDay === today());
     const byStatus: Record<string, { count: number; amountXof: number }> = {};
     for (const o of orders) {
       const entry = byStatus[o.status] ?? { count: 0, amountXof: 0 };
