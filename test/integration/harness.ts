@@ -22,6 +22,7 @@ import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
+import type { Json } from '../support/json';
 import { PowertoolsOutput, productionTelemetry, teeTelemetry } from '../support/powertools-output';
 import { RecordingTelemetry } from '../support/recording-telemetry';
 
@@ -61,7 +62,7 @@ export interface Harness {
   /** Every item in the table: for "nothing was written" assertions. */
   itemCount(): Promise<number>;
   /** Every order item in the table, read by scan: the brute force reports and limits are checked against. */
-  orders(): Promise<Record<string, any>[]>;
+  orders(): Promise<Json[]>;
   alerts(): Promise<{ type: string; severity: string; orderId: string | null; summary: string }[]>;
   setFlags(flags: Flags): Promise<void>;
   stop(): Promise<void>;
