@@ -246,23 +246,29 @@ describe('limits and alerts under contention', () => {
   });
 
   it('alerts and limit warnings that cannot be sent never fail a checkout: SNS down, warning claims contended', async () => {
-    await h.setFlags(withLimit(10_000_000, 5));
-    const snsDown: AppContext = {
-      ...h.ctx,
-      alerts: { publish: () => Promise.reject(new Error('SNS is unavailable')) },
-    };
-    const pay = (amount = 1_000) =>
-      createPayment(snsDown, { idempotencyKey: randomUUID(), request: parsePaymentRequest(order(amount)) });
-    faults().inject({ error: 'TransactionConflictException', pk: 'LIMITWARN#', times: 1_000 });
-    // Past 80% and to 100% of the day: the warnings fail to be claimed or sent, the payments go through.
-    for (let i = 0; i < 5; i++) expect((await pay()).response.statusCode).toBe(201);
-    // The day is full: the refusal's alert fails too, and the customer still gets the limit's answer.
-    await expect(pay()).rejects.toMatchObject({ code: 'DAILY_LIMIT_REACHED', status: 429 });
-    // PayDunya refuses: the initiation-failure alert fails, the customer still gets PayDunya's refusal.
-    await h.setFlags(DEFAULT_FLAGS);
-    h.sim.faults.createFailure = { responseCode: '1001' };
-    await expect(pay()).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_REFUSED', status: 502 });
-    expect(injected('TransactionConflictException')).toBeGreaterThan(0);
+    // A table of its own: the day's limit starts empty, so the fifth payment fills it.
+    const quiet = await startHarness({ dynamoFaults: true });
+    try {
+      await quiet.setFlags(withLimit(10_000_000, 5));
+      const snsDown: AppContext = {
+        ...quiet.ctx,
+        alerts: { publish: () => Promise.reject(new Error('SNS is unavailable')) },
+      };
+      const pay = (amount = 1_000) =>
+        createPayment(snsDown, { idempotencyKey: randomUUID(), request: parsePaymentRequest(order(amount)) });
+      quiet.faults?.inject({ error: 'TransactionConflictException', pk: 'LIMITWARN#', times: 1_000 });
+      // Past 80% and to 100% of the day: the warnings fail to be claimed or sent, the payments go through.
+      for (let i = 0; i < 5; i++) expect((await pay()).response.statusCode).toBe(201);
+      expect(quiet.faults?.counts().TransactionConflictException).toBeGreaterThan(0);
+      // The day is full: the refusal's alert fails too, and the customer still gets the limit's answer.
+      await expect(pay()).rejects.toMatchObject({ code: 'DAILY_LIMIT_REACHED', status: 429 });
+      // PayDunya refuses: the initiation-failure alert fails, the customer still gets PayDunya's refusal.
+      await quiet.setFlags(DEFAULT_FLAGS);
+      quiet.sim.faults.createFailure = { responseCode: '1001' };
+      await expect(pay()).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_REFUSED', status: 502 });
+    } finally {
+      await quiet.stop();
+    }
   });
 
   it('50 concurrent checkouts under emulated contention and random conflicts: all 201, none over the limit', async () => {

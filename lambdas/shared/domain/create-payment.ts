@@ -320,10 +320,14 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
  * checkout page was ever shown: the order stays CREATED until reconcile (or a retry of the key) closes it
  * INITIATION_FAILED; the invoice can never be paid because nobody has its URL.
  */
-export const createPayment = async (
+export const createPayment = (ctx: AppContext, input: CreatePaymentInput): Promise<CreatePaymentResult> =>
+  create(ctx, input, false);
+
+/** `freedKey`: a second pass after an abandoned Idempotency-Key was freed; it never frees one again. */
+const create = async (
   ctx: AppContext,
   input: CreatePaymentInput,
-  freedKey = false,
+  freedKey: boolean,
 ): Promise<CreatePaymentResult> => {
   const { store, config, telemetry } = ctx;
   const flags = await ctx.flags.get();
@@ -343,7 +347,7 @@ export const createPayment = async (
   if (earlier) {
     const answer = await answerTakenKey(ctx, { keyHash, requestHash }, earlier);
     if (answer.kind === 'answered') return answer.result;
-    return createPayment(ctx, input, true);
+    return create(ctx, input, true);
   }
 
   // PayDunya is known to be failing (circuit breaker open): refuse before any order or limit is written.
@@ -397,7 +401,7 @@ export const createPayment = async (
   if (admission.kind === 'answered') return admission.result;
   if (admission.kind === 'key-freed') {
     if (freedKey) throw inProgress();
-    return createPayment(ctx, input, true);
+    return create(ctx, input, true);
   }
   const { order, hold } = admission;
   const { orderId } = order;
