@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { restoreDrillInputSchema } from '../../lambdas/restore-drill/restore-drill.handler';
@@ -232,4 +233,26 @@ describe.each(STAGES)('stage %s', (stage: StageName) => {
       expect(missing).toEqual([]);
     });
   }
+});
+
+describe('docs/runbook.md and the alerts the code sends', () => {
+  /** Every alert type the Lambda code can publish: the hyphenated names written on a `type:` line. */
+  const alertTypes = (): string[] => {
+    const root = fileURLToPath(new URL('../../lambdas/', import.meta.url));
+    const sources = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const types = new Set<string>();
+    for (const file of sources) {
+      for (const line of readFileSync(join(root, file), 'utf8').split('\n')) {
+        if (!/\btype: /.test(line)) continue;
+        for (const [, name] of line.matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)+)'/g)) types.add(name as string);
+      }
+    }
+    return [...types].sort();
+  };
+
+  it('says what to do for every alert type the code sends', () => {
+    const types = alertTypes();
+    expect(types).toContain('late-payment');
+    expect(types.filter((type) => !runbook.includes(`\`${type}\``))).toEqual([]);
+  });
 });
