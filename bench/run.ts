@@ -232,7 +232,8 @@ const main = async () => {
   const file = mode.quick ? join(SCRATCH, 'results.quick.md') : join(ROOT, 'bench', 'results.md');
   writeFileSync(file, report.markdown);
   // bench/results.md is committed: it goes in formatted as `npm run lint` (Biome) wants it.
-  if (!mode.quick) execFileSync('npx', ['--no-install', 'biome', 'format', '--write', file], { stdio: 'ignore' });
+  if (!mode.quick)
+    execFileSync('npx', ['--no-install', 'biome', 'format', '--write', file], { stdio: 'ignore' });
   step(`wrote ${file.replace(ROOT, '')}`);
 };
 
