@@ -3,11 +3,15 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../lambdas/shared/contract/table';
 
-/** Creates the table from the same definition the CDK data construct uses; an existing table is kept. */
+/**
+ * Creates the table from the same definition the CDK data construct uses. An existing table (a `.local/` kept from
+ * an older version) is kept and brought up to date: its stream turned on, missing indexes added.
+ */
 export const ensureTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
   const indexes = Object.values(TABLE.indexes);
   const attributes = new Map<string, 'S' | 'N'>();
@@ -39,6 +43,7 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
         })),
+        StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream },
       }),
     );
     await client.send(
@@ -49,6 +54,44 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    await upgrade(client, tableName, attributes);
   }
   await client.send(new DescribeTableCommand({ TableName: tableName }));
+};
+
+const upgrade = async (client: DynamoDBClient, tableName: string, attributes: Map<string, 'S' | 'N'>) => {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (!Table?.StreamSpecification?.StreamEnabled) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.stream },
+      }),
+    );
+  }
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of Object.values(TABLE.indexes)) {
+    if (present.has(index.name)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [index.partitionKey, index.sortKey].map((key) => ({
+          AttributeName: key.name,
+          AttributeType: attributes.get(key.name) ?? key.type,
+        })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+            },
+          },
+        ],
+      }),
+    );
+  }
 };

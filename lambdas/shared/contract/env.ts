@@ -26,6 +26,10 @@ export const ENV = {
   checkoutWindowMinutes: 'CHECKOUT_WINDOW_MINUTES',
   /** Comma-separated browser origins allowed to call the public routes (Temba's checkout web app). */
   corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
+  /** The stage's payment events bus (EventBridge), where the stream publisher puts every event. */
+  eventBusName: 'EVENT_BUS_NAME',
+  /** Minutes within which ticketing should acknowledge a paid order (THRESHOLDS.fulfilment.ackMinutes). */
+  fulfilmentAckMinutes: 'FULFILMENT_ACK_MINUTES',
   /** The payments table's KMS key: the restore drill encrypts its scratch copy with it. */
   tableKeyArn: 'TABLE_KEY_ARN',
 } as const;

@@ -9,6 +9,7 @@ export const FLAG_NAMES = {
   livePayments: 'live_payments',
   manualReview: 'manual_review',
   dailyLimit: 'daily_limit',
+  refunds: 'refunds_enabled',
 } as const;
 
 export const flagsSchema = z.object({
@@ -20,6 +21,11 @@ export const flagsSchema = z.object({
     max_xof: z.number().int().positive(),
     max_count: z.number().int().positive(),
   }),
+  /** Kill switch of automatic refunds, and the most XOF sent back through PayDunya per UTC day. */
+  // A flags document older than this flag (a local file) reads as "off": refunds then wait for a person.
+  refunds_enabled: z
+    .object({ enabled: z.boolean(), daily_cap_xof: z.number().int().nonnegative() })
+    .default({ enabled: false, daily_cap_xof: 0 }),
 });
 
 export type Flags = z.infer<typeof flagsSchema>;
@@ -30,4 +36,5 @@ export const DEFAULT_FLAGS: Flags = {
   live_payments: { enabled: false },
   manual_review: { enabled: true, threshold_xof: 100_000 },
   daily_limit: { enabled: true, max_xof: 5_000_000, max_count: 500 },
+  refunds_enabled: { enabled: true, daily_cap_xof: 1_000_000 },
 };

@@ -26,6 +26,23 @@ export const METRICS = {
   /** A daily report re-issued as a new revision because an event changed a day already reported. */
   reportRevised: 'ReportRevised',
   reviewDecided: 'ReviewDecided',
+  /** Payment events handed to the bus (EventBridge on AWS, the sink URLs locally), and those it refused. */
+  eventPublished: 'EventPublished',
+  eventPublishFailed: 'EventPublishFailed',
+  /** From the change's commit (its audit time) to the bus accepting its event (ms). */
+  eventDeliveryLag: 'EventDeliveryLag',
+  /** Ticketing's acknowledgements, dimension `outcome` (delivered, failed). */
+  fulfilmentAcknowledged: 'FulfilmentAcknowledged',
+  /** Paid orders not acknowledged within THRESHOLDS.fulfilment.ackMinutes, counted by each reconcile run. */
+  fulfilmentOverdue: 'FulfilmentOverdue',
+  /** Refunds by outcome: requested, succeeded, failed, sent to a person (MANUAL), stuck in SUBMITTED. */
+  refundRequested: 'RefundRequested',
+  refundSucceeded: 'RefundSucceeded',
+  refundFailed: 'RefundFailed',
+  refundManual: 'RefundManual',
+  refundStuck: 'RefundStuck',
+  /** PayDunya refused a disbursement for lack of funds on Temba's account. */
+  disbursementBalanceLow: 'DisbursementBalanceLow',
   dailyReportPublished: 'DailyReportPublished',
   circuitOpen: 'CircuitOpen',
   /** PayDunya circuit breaker state per warm instance: 0 closed, 1 half-open, 2 open. */

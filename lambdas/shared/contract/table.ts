@@ -10,6 +10,8 @@
  * - limit warnings pk=LIMITWARN#<day>  sk=LIMITWARN     (which warning levels were sent that day)
  * - attempts       pk=ATTEMPTS#<phone hash> sk=W#<window start>
  * - report         pk=REPORT#<day>     sk=REPORT        (latest revision of the day's report)
+ * - refund cap     pk=REFUNDCAP#<day>  sk=REFUNDCAP     (XOF sent back through PayDunya that day; refunds are
+ *                                                       rare next to payments, so one item a day is not hot)
  * - alert claim    pk=ALERT#<stage>#<type>#<orderId or summary hash> sk=ALERT (de-duplication window; TTL)
  * - restore drill  pk=DRILL sk=RUN#<started at, ISO>                      (one per drill run; TTL after a year)
  *
@@ -61,9 +63,28 @@ export const TABLE = {
         'discrepancy',
         'late',
         'bookedAt',
+        'refundedAmount',
+        'refunds',
       ],
     },
+    /**
+     * Orders by Temba's reservation id (`REF#<reference>`, newest last): ticketing finds the payments of a
+     * reservation here. Sparse (only orders given a reference), and its keys never change after creation, so
+     * later writes of the order cost this index nothing.
+     */
+    byReference: {
+      name: 'byReference',
+      partitionKey: { name: 'gsi4pk', type: 'S' },
+      sortKey: { name: 'gsi4sk', type: 'S' },
+      projectedAttributes: ['orderId'],
+    },
   },
+  /**
+   * The table's stream carries every committed order write, old and new image: the audit event a change appends
+   * is its outbox entry, published as a payment event (contract/events.ts). A change that did not commit is in
+   * no stream record, so no event exists without its change.
+   */
+  stream: 'NEW_AND_OLD_IMAGES',
   /**
    * Write sharding. `index`: shards of the byStatus and byDay keys (an order's shard is a hash of its id).
    * `dailyLimit`: slices of each day's limit; a checkout takes its share from one slice, a slice holds

@@ -31,6 +31,25 @@ export const THRESHOLDS = {
     /** Confirm calls in flight at once. */
     concurrency: 5,
   },
+  fulfilment: {
+    /** A paid order ticketing has not acknowledged within this many minutes raises a warning (ticketing may be down). */
+    ackMinutes: 10,
+    /**
+     * A late payment (its order had expired or been cancelled, so no ticket awaits it) that ticketing has not
+     * acknowledged within this many minutes is refunded in full automatically.
+     */
+    lateUnacknowledgedRefundMinutes: 60,
+  },
+  refunds: {
+    /** A refund SUBMITTED to PayDunya longer than this without a final status alerts the on-call. */
+    stuckSubmittedMinutes: 30,
+    /** PayDunya's reported minimum payout (API.md §6): a smaller refund is paid back by a person. */
+    minimumXof: 200,
+  },
+  events: {
+    /** A committed change whose event is not on the bus after this many seconds alarms. */
+    maxPublishLagSeconds: 60,
+  },
   /** The daily report runs shortly after midnight UTC for the day before. */
   dailyReportCron: { minute: '30', hour: '0' },
 } as const;

@@ -96,6 +96,8 @@ export class ServiceUnavailableError extends AppError {
 export interface GatewayErrorOptions {
   /** PayDunya said it does not know the invoice asked about (see `GatewayError.notFound`). */
   readonly notFound?: boolean;
+  /** PayDunya refused a disbursement for lack of funds on the merchant account. */
+  readonly insufficientBalance?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export class GatewayError extends Error {
    * the only refusal that says something about the invoice itself: wrong keys share the same code (1001).
    */
   readonly notFound: boolean;
+  readonly insufficientBalance: boolean;
   constructor(
     readonly kind: 'refused' | 'unavailable',
     message: string,
@@ -118,6 +121,7 @@ export class GatewayError extends Error {
   ) {
     super(message);
     this.notFound = options.notFound ?? false;
+    this.insufficientBalance = options.insufficientBalance ?? false;
   }
 }
 

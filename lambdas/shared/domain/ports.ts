@@ -191,6 +191,45 @@ export interface PaymentGateway {
   availability(): GatewayAvailability;
 }
 
+/** PayDunya's disbursement (PUSH) statuses (API.md §6), lower-cased; anything else is `unknown`. */
+export type DisbursementStatus = 'created' | 'pending' | 'success' | 'failed' | 'unknown';
+
+export interface DisbursementRequest {
+  /** The payee's phone number without the country code. */
+  readonly accountAlias: string;
+  /** Integer XOF. */
+  readonly amount: number;
+  /** PayDunya's slug for the wallet (`orange-money-burkina`, `moov-burkina-faso`). */
+  readonly withdrawMode: string;
+  readonly callbackUrl: string;
+  /** Our own reference for it: the refund id. */
+  readonly disburseId: string;
+}
+
+export interface DisbursementState {
+  readonly status: DisbursementStatus;
+  readonly rawStatus: string;
+  readonly amount?: number;
+  readonly transactionId?: string;
+}
+
+/**
+ * PayDunya's disbursement API, the only way money goes back to a customer (PayDunya has no refund API).
+ * `create` (get-invoice) moves no money; `submit` moves it and is never retried by the adapter; `check` is a read
+ * and is retried like confirm. Failures are GatewayErrors: `refused` is PayDunya's answer, `unavailable` means the
+ * outcome is unknown (for submit: the money may have moved; only `check` can tell).
+ */
+export interface DisbursementGateway {
+  createDisbursement(mode: PaymentMode, keys: PaydunyaKeys, request: DisbursementRequest): Promise<{ token: string }>;
+  submitDisbursement(
+    mode: PaymentMode,
+    keys: PaydunyaKeys,
+    token: string,
+    disburseId: string,
+  ): Promise<DisbursementState>;
+  checkDisbursement(mode: PaymentMode, keys: PaydunyaKeys, token: string): Promise<DisbursementState>;
+}
+
 export interface SecretsProvider {
   paydunyaKeys(): Promise<PaydunyaKeys>;
   signingSecret(): Promise<string>;
