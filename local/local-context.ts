@@ -81,6 +81,12 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
     clock,
     telemetry,
   });
+  const paydunya = createPaydunyaClient({
+    timeoutMs: options.paydunyaTimeoutMs ?? 8_000,
+    ...(options.paydunyaBaseUrls ? { baseUrls: options.paydunyaBaseUrls } : {}),
+    ...(options.paydunyaFetch ? { fetch: options.paydunyaFetch } : {}),
+    guard: options.circuit ?? createPaydunyaCircuit({ telemetry, alerts }),
+  });
   return {
     config: {
       stage: 'local',
@@ -92,12 +98,8 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
       customerAttempts: options.customerAttempts ?? THRESHOLDS.customerAttempts,
     },
     store,
-    gateway: createPaydunyaClient({
-      timeoutMs: options.paydunyaTimeoutMs ?? 8_000,
-      ...(options.paydunyaBaseUrls ? { baseUrls: options.paydunyaBaseUrls } : {}),
-      ...(options.paydunyaFetch ? { fetch: options.paydunyaFetch } : {}),
-      guard: options.circuit ?? createPaydunyaCircuit({ telemetry, alerts }),
-    }),
+    gateway: paydunya,
+    disbursements: paydunya,
     secrets: redactingSecrets(createFileSecrets(options.secretsFile)),
     flags: createFileFlags(options.flagsFile),
     alerts,

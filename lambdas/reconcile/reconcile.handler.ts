@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { ENV } from '../shared/contract/env';
 import { THRESHOLDS } from '../shared/contract/thresholds';
-import type { IpnDeps } from '../shared/domain/context';
-import { reconcilePending, runDailyReport } from '../shared/domain/reconcile';
-import { buildWebhookContext } from '../shared/platform/aws-context';
+import { type ReconcileDeps, reconcilePending, runDailyReport } from '../shared/domain/reconcile';
+import { buildReconcileContext } from '../shared/platform/aws-context';
 import { scheduledHandler } from '../shared/platform/lambda';
 
 /**
@@ -33,7 +32,16 @@ const checkoutWindowMinutes = () =>
 
 const yesterday = (now: Date) => new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
 
-export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
+/** The stage's acknowledgement window (ENV.fulfilmentAckMinutes), or the default. */
+const fulfilmentAckMinutes = () =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .parse(process.env[ENV.fulfilmentAckMinutes] ?? THRESHOLDS.fulfilment.ackMinutes);
+
+export const handleSchedule = async (event: unknown, ctx: ReconcileDeps) => {
   const input = scheduleInputSchema.parse(event);
   const { reconcile } = THRESHOLDS;
   if (input.task === 'reconcile') {
@@ -42,6 +50,7 @@ export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
       invoiceExpiryHours: reconcile.invoiceExpiryHours,
       concurrency: reconcile.concurrency,
       checkoutWindowMinutes: checkoutWindowMinutes(),
+      fulfilmentAckMinutes: fulfilmentAckMinutes(),
     });
   }
   return runDailyReport(ctx, input.day ?? yesterday(ctx.clock.now()), {
@@ -50,4 +59,4 @@ export const handleSchedule = async (event: unknown, ctx: IpnDeps) => {
   });
 };
 
-export const handler = scheduledHandler(buildWebhookContext, handleSchedule);
+export const handler = scheduledHandler(buildReconcileContext, handleSchedule);

@@ -1,5 +1,6 @@
 import { METRICS } from '../shared/contract/metrics';
-import { CALLBACK_QUERY, LIMITS } from '../shared/contract/routes';
+import { CALLBACK_QUERY, LIMITS, ROUTES } from '../shared/contract/routes';
+import { handleDisbursementCallback } from '../shared/domain/disbursement-callback';
 import { handleIpn } from '../shared/domain/handle-ipn';
 import { parseIpn } from '../shared/paydunya/ipn';
 import { buildWebhookContext, type WebhookContext } from '../shared/platform/aws-context';
@@ -17,10 +18,31 @@ import {
 import { lambdaHandler } from '../shared/platform/lambda';
 
 /**
+ * POST /webhooks/paydunya/disbursements: a trigger to settle a submitted refund with check-status. 200 unless the
+ * URL's signature is not ours (401).
+ */
+const handleDisbursementWebhook = async (event: ApiEvent, ctx: WebhookContext): Promise<ApiResult> => {
+  const requestId = requestIdOf(event);
+  try {
+    const query = event.queryStringParameters ?? {};
+    const result = await handleDisbursementCallback(ctx, {
+      orderId: query[CALLBACK_QUERY.orderId],
+      refundId: query[CALLBACK_QUERY.refundId],
+      signature: query[CALLBACK_QUERY.signature],
+      hasBody: rawBody(event).trim().length > 0,
+    });
+    return json(200, { received: true, ...result }, requestId);
+  } catch (error) {
+    return errorResponse(error, requestId, ctx.telemetry);
+  }
+};
+
+/**
  * POST /webhooks/paydunya. 200 means "handled, do not resend" (including bodies we ignore); 401 means not
  * authentic; 503 means it could not be recorded yet, so a retry (or reconcile) will finish the job.
  */
 export const handleWebhook = async (event: ApiEvent, ctx: WebhookContext): Promise<ApiResult> => {
+  if (event.resource === ROUTES.disbursementWebhook.path) return handleDisbursementWebhook(event, ctx);
   const requestId = requestIdOf(event);
   try {
     // An oversized body is no IPN; acknowledging it keeps the contract "unreadable body → 200, nothing changes".

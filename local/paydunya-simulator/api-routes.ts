@@ -11,10 +11,13 @@ import { headerValue, parseJson, readBody, send, sendJson } from './http-util.js
 import type { Mode } from './invoice-store.js';
 
 // PayDunya documents no error codes; 1001 is what integrators report for bad keys and unknown tokens (API.md §3, §9).
-const INVALID_KEYS = { response_code: '1001', response_text: 'Invalid Masterkey or Private Key or Token' };
+export const INVALID_KEYS = {
+  response_code: '1001',
+  response_text: 'Invalid Masterkey or Private Key or Token',
+};
 const NOT_FOUND = { response_code: '1001', response_text: 'Invoice not found' };
 // "99" is the other code seen in the wild; used for validation errors.
-const VALIDATION_CODE = '99';
+export const VALIDATION_CODE = '99';
 
 export function checkoutBase(ctx: SimContext, mode: Mode): string {
   return `${ctx.publicBaseUrl}/${mode === 'test' ? 'sandbox-checkout' : 'checkout'}/invoice`;
@@ -106,7 +109,7 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function authorized(ctx: SimContext, mode: Mode, req: IncomingMessage): boolean {
+export function authorized(ctx: SimContext, mode: Mode, req: IncomingMessage): boolean {
   const keys = ctx.keys[mode];
   if (!keys) return false;
   // Evaluate all three so the answer time does not depend on which one is wrong.

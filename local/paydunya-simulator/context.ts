@@ -1,3 +1,4 @@
+import type { DisbursementCalls, Disbursements } from './disbursements.js';
 import type { SimulatorFaults } from './faults.js';
 import type { InvoiceStore, Mode } from './invoice-store.js';
 import type { Settlement } from './settlement.js';
@@ -21,6 +22,9 @@ export interface SimContext {
   log: (line: string) => void;
   /** API calls received, counted before any fault (a `down` simulator still counts what reached it). */
   calls: ApiCalls;
+  disbursements: Disbursements;
+  /** Disbursement API calls received, counted like `calls`. */
+  disburseCalls: DisbursementCalls;
 }
 
 export interface ApiCalls {

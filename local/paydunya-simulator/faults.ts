@@ -34,6 +34,19 @@ export class SimulatorFaults {
    */
   createFaultsRemaining: number | null = null;
   confirmFaultsRemaining: number | null = null;
+  /**
+   * Disbursement (PUSH) faults. The first three apply to the NEXT submit only, then clear themselves.
+   * - `disburseLoseAnswer`: the submit is carried out (counted, pending, then success) but its connection is
+   *   destroyed before any answer is written, like a reset: the caller cannot know the money moved.
+   * - `disburseFail`: the next disbursement submitted ends `failed` instead of `success`.
+   * - `disburseInsufficientBalance`: the next submit is refused (HTTP 200, non-"00", "Solde insuffisant"); nothing
+   *   is paid and the disbursement stays `created`.
+   * - `disburseDelayMs`: how long a submitted disbursement stays `pending` before it ends and its callback is sent.
+   */
+  disburseLoseAnswer = false;
+  disburseFail = false;
+  disburseInsufficientBalance = false;
+  disburseDelayMs = 0;
 
   reset(): void {
     Object.assign(this, snapshot(new SimulatorFaults()));
@@ -63,6 +76,10 @@ function snapshot(f: SimulatorFaults): FaultValues {
     down: f.down,
     createFaultsRemaining: f.createFaultsRemaining,
     confirmFaultsRemaining: f.confirmFaultsRemaining,
+    disburseLoseAnswer: f.disburseLoseAnswer,
+    disburseFail: f.disburseFail,
+    disburseInsufficientBalance: f.disburseInsufficientBalance,
+    disburseDelayMs: f.disburseDelayMs,
   };
 }
 
@@ -96,6 +113,10 @@ export const faultPatchSchema = z.strictObject({
   down: z.boolean().optional(),
   createFaultsRemaining: remaining.optional(),
   confirmFaultsRemaining: remaining.optional(),
+  disburseLoseAnswer: z.boolean().optional(),
+  disburseFail: z.boolean().optional(),
+  disburseInsufficientBalance: z.boolean().optional(),
+  disburseDelayMs: delay.optional(),
 });
 
 export type FaultPatch = z.infer<typeof faultPatchSchema>;

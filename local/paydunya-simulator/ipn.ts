@@ -32,19 +32,26 @@ export const IPN_TIMEOUT_MS = 10_000;
 
 export type PostResult = { status: number } | { error: string };
 
-export async function postIpn(
+export function postIpn(callbackUrl: string, body: string, stopSignal: AbortSignal): Promise<PostResult> {
+  return postCallback(callbackUrl, 'application/x-www-form-urlencoded', body, IPN_TIMEOUT_MS, stopSignal);
+}
+
+/** A callback POST that never throws: aborted by its own timeout or when the simulator stops. */
+export async function postCallback(
   callbackUrl: string,
+  contentType: string,
   body: string,
+  timeoutMs: number,
   stopSignal: AbortSignal,
 ): Promise<PostResult> {
   try {
     const res = await fetch(callbackUrl, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { 'Content-Type': contentType },
       body,
       // A redirect could lead off this machine; PayDunya's behaviour on 3xx is unknown anyway.
       redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(IPN_TIMEOUT_MS), stopSignal]),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopSignal]),
     });
     // Drain so the keep-alive socket is reusable and nothing dangles after stop().
     await res.arrayBuffer().catch(() => undefined);

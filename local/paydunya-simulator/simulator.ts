@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { handleConfirm, handleCreate, handleSoftpay } from './api-routes.js';
 import { type CheckoutVerb, handleCheckoutAction, handleCheckoutPage } from './checkout-routes.js';
 import type { ApiCalls, ModeKeys, SimContext } from './context.js';
+import { handleDisburseCheck, handleDisburseCreate, handleDisburseSubmit } from './disburse-routes.js';
+import { type DisbursementCalls, Disbursements, type SimDisbursement } from './disbursements.js';
 import { sha512Hex } from './envelope.js';
 import { applyFaultPatch, SimulatorFaults } from './faults.js';
 import { HttpError, parseJson, readBody, sendJson } from './http-util.js';
@@ -10,6 +12,12 @@ import { InvoiceStore, type Mode, type SettleOutcome, type SimInvoice } from './
 import { Settlement, type SettleResult } from './settlement.js';
 
 export type { ApiCalls } from './context.js';
+export type {
+  DisburseCallbackDelivery,
+  DisbursementCalls,
+  DisbursementStatus,
+  SimDisbursement,
+} from './disbursements.js';
 export type { FailureAnswer, FaultPatch, FaultTarget, FaultValues } from './faults.js';
 export type {
   InvoiceStatus,
@@ -47,12 +55,29 @@ export interface Simulator {
   settle(token: string, outcome: SettleOutcome): Promise<SettleResult>;
   /** Posts a settled invoice's IPN again (a replay); the HTTP status the callback answered, if any. */
   resendIpn(token: string): Promise<number | undefined>;
+  /** Every disbursement (PUSH) request, oldest first (copies), with `submits` and `paidOutXof`. */
+  disbursements(): SimDisbursement[];
+  /** Disbursement get-invoice, submit-invoice and check-status calls received (a copy), faulted ones included. */
+  disbursementCalls(): DisbursementCalls;
+  /** Resolves once every submitted disbursement has ended and its callback was attempted. */
+  disbursementsSettled(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const API_ROUTE = /^\/(sandbox-api|api)\/v1(\/.*)$/;
 const CHECKOUT_ROUTE = /^\/(sandbox-checkout|checkout)\/invoice\/([^/]+)(?:\/(pay|cancel|fail))?$/;
 const CONFIRM_ROUTE = /^\/checkout-invoice\/confirm\/([^/]*)$/;
+type DisburseCall = keyof DisbursementCalls;
+const DISBURSE_ROUTES: Readonly<Record<string, DisburseCall>> = {
+  '/disburse/get-invoice': 'create',
+  '/disburse/submit-invoice': 'submit',
+  '/disburse/check-status': 'check',
+};
+const DISBURSE_HANDLERS = {
+  create: handleDisburseCreate,
+  submit: handleDisburseSubmit,
+  check: handleDisburseCheck,
+} as const;
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   if (!options.masterKey) throw new Error('startSimulator: masterKey is required');
@@ -82,6 +107,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const hash = sha512Hex(options.masterKey);
   const settlement = new Settlement({ store, faults, hash, stopSignal: stopping.signal, log });
   const calls: ApiCalls = { create: 0, confirm: 0 };
+  const disbursements = new Disbursements({ faults, hash, stopSignal: stopping.signal, log });
+  const disburseCalls: DisbursementCalls = { create: 0, submit: 0, check: 0 };
   ctx = {
     masterKey: options.masterKey,
     keys: { test: options.keys.test, live: options.keys.live },
@@ -93,6 +120,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     stopSignal: stopping.signal,
     log,
     calls,
+    disbursements,
+    disburseCalls,
   };
   log(`PayDunya simulator listening on ${url}`);
 
@@ -109,6 +138,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     calls: () => ({ ...calls }),
     settle: (token, outcome) => settlement.settle(token, outcome),
     resendIpn: (token) => settlement.resend(token),
+    disbursements: () => disbursements.list(),
+    disbursementCalls: () => ({ ...disburseCalls }),
+    disbursementsSettled: () => disbursements.settled(),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         stopping.abort();
@@ -129,13 +161,16 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
     const mode: Mode = api[1] === 'sandbox-api' ? 'test' : 'live';
     const rest = api[2] ?? '';
     const confirm = CONFIRM_ROUTE.exec(rest);
+    const disburse = Object.hasOwn(DISBURSE_ROUTES, rest) ? DISBURSE_ROUTES[rest] : undefined;
     if (rest === '/checkout-invoice/create') ctx.calls.create++;
     if (confirm) ctx.calls.confirm++;
+    if (disburse) ctx.disburseCalls[disburse]++;
     if (closedBecauseDown(ctx, req, path)) return;
     if (rest === '/checkout-invoice/create') {
       return only('POST', method, () => handleCreate(ctx, mode, req, res));
     }
     if (confirm) return only('GET', method, () => handleConfirm(ctx, mode, decode(confirm[1]), req, res));
+    if (disburse) return only('POST', method, () => DISBURSE_HANDLERS[disburse](ctx, mode, req, res));
     // SoftPay's fictitious customers exist only in the sandbox (API.md §6).
     if (mode === 'test' && rest === '/softpay/checkout/make-payment') {
       return only('POST', method, () => handleSoftpay(ctx, req, res));
@@ -162,6 +197,9 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
       ctx.log(`faults updated: ${JSON.stringify(ctx.faults)}`);
       sendJson(res, 200, ctx.faults);
     });
+  }
+  if (path === '/__sim/disbursements') {
+    return only('GET', method, () => sendJson(res, 200, { disbursements: ctx.disbursements.list() }));
   }
   if (path === '/__sim/faults/reset') {
     return only('POST', method, () => {

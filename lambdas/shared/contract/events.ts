@@ -24,11 +24,29 @@ export const REFUND_EVENT_TYPES = ['refund.succeeded', 'refund.failed', 'refund.
 export const EVENT_TYPES = [...PAYMENT_EVENT_TYPES, ...REFUND_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Why a refund failed or needs a person, as events carry it: codes, never free text (which could hold PII). */
+export const REFUND_OUTCOMES = [
+  'refunds_disabled',
+  'card_payment',
+  'unknown_payment_method',
+  'unsupported_wallet',
+  'below_minimum_payout',
+  'over_daily_cap',
+  'paydunya_refused',
+  'insufficient_balance',
+  'disbursement_failed',
+] as const;
+export type RefundOutcome = (typeof REFUND_OUTCOMES)[number];
+
 const common = {
   eventId: z.string().min(1).describe('Stable across redeliveries: deduplicate on it.'),
   schemaVersion: z.literal(EVENTS.schemaVersion),
   orderId: z.string(),
-  version: z.number().int().positive().describe("The order's version after this change: orders events of one order."),
+  version: z
+    .number()
+    .int()
+    .positive()
+    .describe("The order's version after this change: orders events of one order."),
   reference: z.string().nullable().describe("Temba's reservation id given at checkout, or null."),
   metadata: z.record(z.string(), z.string()).describe('The string pairs given at checkout ({} if none).'),
   status: z.enum(ORDER_STATUSES).describe("The order's status after this change."),
@@ -59,7 +77,13 @@ export const refundEventDetailSchema = z.strictObject({
     .int()
     .nonnegative()
     .describe('XOF paid back on this order so far, this refund included when it succeeded.'),
-  reason: z.string().describe('Why the refund was made or why it needs a person.'),
+  trigger: z
+    .enum(['request', 'fulfilment-failed', 'review-rejected', 'late-payment-undelivered'])
+    .describe('What set the refund off.'),
+  outcome: z
+    .enum(REFUND_OUTCOMES)
+    .optional()
+    .describe('refund.failed and refund.manual_required: why, as a code (the text is in the audit trail).'),
 });
 
 export type PaymentEventDetail = z.infer<typeof paymentEventDetailSchema>;
@@ -76,4 +100,6 @@ export interface PaymentEvent {
 }
 
 export const detailSchemaFor = (type: EventType) =>
-  (REFUND_EVENT_TYPES as readonly string[]).includes(type) ? refundEventDetailSchema : paymentEventDetailSchema;
+  (REFUND_EVENT_TYPES as readonly string[]).includes(type)
+    ? refundEventDetailSchema
+    : paymentEventDetailSchema;

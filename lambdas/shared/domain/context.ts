@@ -3,6 +3,7 @@ import type { PaymentMode } from './order';
 import type {
   AlertPublisher,
   Clock,
+  DisbursementGateway,
   FlagsProvider,
   KeyManager,
   PaymentGateway,
@@ -30,6 +31,8 @@ export interface AppContext {
   readonly config: PaymentsConfig;
   readonly store: PaymentStore;
   readonly gateway: PaymentGateway;
+  /** PayDunya's disbursement API: how refunds pay money back. */
+  readonly disbursements: DisbursementGateway;
   readonly secrets: SecretsProvider;
   readonly flags: FlagsProvider;
   readonly alerts: AlertPublisher;
@@ -40,3 +43,13 @@ export interface AppContext {
 
 /** What the webhook use case needs: no flags, no key manager, no checkout settings. */
 export type IpnDeps = Pick<AppContext, 'store' | 'telemetry' | 'clock' | 'gateway' | 'secrets' | 'alerts'>;
+
+/** Settling a refund PayDunya has been asked to pay: check-status and the order write, nothing else. */
+export type RefundSettleDeps = Pick<
+  AppContext,
+  'store' | 'telemetry' | 'clock' | 'alerts' | 'secrets' | 'disbursements'
+>;
+
+/** Everything a refund needs from request to payout: the flags (kill switch, cap) and the key to the phone. */
+export type RefundDeps = RefundSettleDeps &
+  Pick<AppContext, 'flags' | 'keys'> & { readonly config: Pick<PaymentsConfig, 'publicBaseUrl'> };

@@ -4,6 +4,7 @@ import { METRICS } from '../contract/metrics';
 import { CALLBACK_QUERY, ROUTES } from '../contract/routes';
 import { type PaydunyaKeys, PLACEHOLDER_PREFIX } from '../contract/secrets';
 import { THRESHOLDS } from '../contract/thresholds';
+import { apiUrl } from './api-url';
 import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
 import { phoneHash, sealJson, sha256Hex, signCallback } from './crypto';
@@ -76,15 +77,12 @@ const warnAsLimitFills = async (
   }
 };
 
-/** The callback URL under the API's own base, keeping its path (an execute-api URL ends in the stage, `/v1`). */
-export const callbackUrlFor = (publicBaseUrl: string, orderId: string, signature: string): string => {
-  const url = new URL(publicBaseUrl);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${ROUTES.paydunyaWebhook.path}`;
-  url.search = '';
-  url.searchParams.set(CALLBACK_QUERY.orderId, orderId);
-  url.searchParams.set(CALLBACK_QUERY.signature, signature);
-  return url.toString();
-};
+/** The IPN callback URL under the API's own base, keeping its path (an execute-api URL ends in the stage, `/v1`). */
+export const callbackUrlFor = (publicBaseUrl: string, orderId: string, signature: string): string =>
+  apiUrl(publicBaseUrl, ROUTES.paydunyaWebhook.path, {
+    [CALLBACK_QUERY.orderId]: orderId,
+    [CALLBACK_QUERY.signature]: signature,
+  });
 
 const isPlaceholder = (value: string | undefined): boolean => !value || value.startsWith(PLACEHOLDER_PREFIX);
 
@@ -201,6 +199,8 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
     currency: 'XOF',
     items: request.items,
     ...(request.description ? { description: request.description } : {}),
+    ...(request.reference ? { reference: request.reference } : {}),
+    ...(request.metadata && Object.keys(request.metadata).length > 0 ? { metadata: request.metadata } : {}),
     mode: checkout.mode,
     customer: { email: maskEmail(request.customer_email), phone: maskPhone(request.customer_phone) },
     customerEncrypted: await sealJson(ctx.keys, customer, { orderId }),

@@ -6,7 +6,7 @@ import type { AppContext } from './context';
 export type ReportDeps = Pick<AppContext, 'store' | 'alerts' | 'telemetry' | 'clock'>;
 
 import { StoreBusyError } from './errors';
-import { isPaid, ORDER_STATUSES, type Order, type OrderStatus } from './order';
+import { isPaid, ORDER_STATUSES, type Order, type OrderStatus, type RefundStatus } from './order';
 import type { BookedOrder } from './ports';
 
 /**
@@ -42,6 +42,19 @@ export interface DailyReport {
   readonly latePayments: Tally;
   readonly discrepancies: number;
   readonly awaitingReview: number;
+  /** The refunds of the day's orders, by their status now (one refund, one count). */
+  readonly refunds: RefundFigures;
+  /** Money kept: paid less refunds paid back. */
+  readonly netXof: number;
+}
+
+export interface RefundFigures {
+  readonly succeeded: Tally;
+  /** REQUESTED or SUBMITTED: on their way back to the customer. */
+  readonly inProgress: Tally;
+  /** Waiting for a person (MANUAL). */
+  readonly manual: Tally;
+  readonly failed: Tally;
 }
 
 const add = (tally: Tally | undefined, amount: number): Tally => ({
@@ -67,7 +80,17 @@ export const buildReport = (
   let failed = 0;
   let discrepancies = 0;
   let awaitingReview = 0;
+  const refunds: Record<keyof RefundFigures, Tally> = {
+    succeeded: { count: 0, amountXof: 0 },
+    inProgress: { count: 0, amountXof: 0 },
+    manual: { count: 0, amountXof: 0 },
+    failed: { count: 0, amountXof: 0 },
+  };
   for (const order of orders) {
+    for (const refund of Object.values(order.refunds ?? {})) {
+      const bucket = REFUND_BUCKET[refund.status];
+      refunds[bucket] = add(refunds[bucket], refund.amount);
+    }
     byStatus[order.status] = add(byStatus[order.status], order.amount);
     all = add(all, order.amount);
     if (isPaid(order.status)) {
@@ -100,7 +123,17 @@ export const buildReport = (
     latePayments: late,
     discrepancies,
     awaitingReview,
+    refunds,
+    netXof: paid.amountXof - refunds.succeeded.amountXof,
   };
+};
+
+const REFUND_BUCKET: Readonly<Record<RefundStatus, keyof RefundFigures>> = {
+  REQUESTED: 'inProgress',
+  SUBMITTED: 'inProgress',
+  SUCCEEDED: 'succeeded',
+  MANUAL: 'manual',
+  FAILED: 'failed',
 };
 
 const bookedView = (order: Order): BookedOrder => ({
@@ -112,6 +145,8 @@ const bookedView = (order: Order): BookedOrder => ({
   ...(order.discrepancy ? { discrepancy: order.discrepancy } : {}),
   ...(order.late ? { late: order.late } : {}),
   ...(order.bookedAt ? { bookedAt: order.bookedAt } : {}),
+  ...(order.refunds ? { refunds: order.refunds } : {}),
+  ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
 });
 
 /**
@@ -141,6 +176,10 @@ export const describeChange = (before: DailyReport, after: DailyReport): string 
   tally('paid', before.paid, after.paid);
   for (const status of ORDER_STATUSES) tally(status, before.byStatus[status], after.byStatus[status]);
   tally('late payments', before.latePayments, after.latePayments);
+  // Reports stored before refunds existed have no refund figures.
+  for (const key of ['succeeded', 'inProgress', 'manual', 'failed'] as const) {
+    tally(`refunds ${key}`, before.refunds?.[key], after.refunds?.[key]);
+  }
   for (const [name, a, b] of [
     ['discrepancies', before.discrepancies, after.discrepancies],
     ['awaiting review', before.awaitingReview, after.awaitingReview],
@@ -153,7 +192,7 @@ export const describeChange = (before: DailyReport, after: DailyReport): string 
 const summaryOf = (report: DailyReport) =>
   `${report.paid.count} paid (${report.paid.amountXof} XOF) of ${report.orders} orders, success rate ${
     report.successRate === null ? 'n/a' : `${(report.successRate * 100).toFixed(1)}%`
-  }, ${report.latePayments.count} late payments, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review`;
+  }, ${report.latePayments.count} late payments, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review, refunds ${report.refunds.succeeded.count} paid back (${report.refunds.succeeded.amountXof} XOF) and ${report.refunds.inProgress.count + report.refunds.manual.count} open, net ${report.netXof} XOF`;
 
 /**
  * Builds the day's report and stores it as a new revision if its figures differ from the stored one (the first
@@ -194,6 +233,8 @@ export const publishReport = async (
         latePayments: report.latePayments.count,
         discrepancies: report.discrepancies,
         awaitingReview: report.awaitingReview,
+        refundedXof: report.refunds.succeeded.amountXof,
+        netXof: report.netXof,
       },
     });
     ctx.telemetry.count(previous ? METRICS.reportRevised : METRICS.dailyReportPublished);

@@ -1,6 +1,7 @@
 import type { AppContext } from './context';
 import { NotFoundError } from './errors';
 import { ORDER_ID_PATTERN } from './ids';
+import { refundView } from './refunds';
 
 /** The public view of an order: masked contact data, no encrypted blob, no lookup hashes. */
 export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string) => {
@@ -23,6 +24,17 @@ export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
     completedAt: order.completedAt,
+    reference: order.reference,
+    metadata: order.metadata ?? {},
+    fulfilment: order.fulfilment && {
+      outcome: order.fulfilment.outcome,
+      reason: order.fulfilment.reason,
+      at: order.fulfilment.at,
+    },
+    refundedAmount: order.refundedAmount ?? 0,
+    refunds: Object.values(order.refunds ?? {})
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+      .map(refundView),
     events: audit.map((event) => ({
       at: event.at,
       from: event.from,

@@ -1,9 +1,12 @@
+import type { RefundOutcome } from '../contract/events';
+
 /**
  * The order and its state machine. Pure: no I/O, no AWS SDK.
  *
  * CREATED → PENDING → COMPLETED | CANCELLED | FAILED | EXPIRED, and CREATED → INITIATION_FAILED when PayDunya
  * refused or could not be reached at create time. A customer who pays an invoice after we gave up on it (EXPIRED,
  * CANCELLED) has still paid: that late payment moves the order to COMPLETED, marked late. Nothing else moves back.
+ * A paid order is REFUNDED once its refunds (records of their own, below) have paid back the whole amount.
  */
 export const ORDER_STATUSES = [
   'CREATED',
@@ -13,7 +16,6 @@ export const ORDER_STATUSES = [
   'FAILED',
   'EXPIRED',
   'INITIATION_FAILED',
-  'REFUND_REQUESTED',
   'REFUNDED',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -21,21 +23,20 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   CREATED: ['PENDING', 'INITIATION_FAILED'],
   PENDING: ['COMPLETED', 'CANCELLED', 'FAILED', 'EXPIRED'],
-  // Only an admin's rejection after manual review moves a paid order on; PayDunya never does.
-  COMPLETED: ['REFUND_REQUESTED'],
+  // Only refunds move a paid order on (once they add up to its amount); PayDunya never does.
+  COMPLETED: ['REFUNDED'],
   // A late payment: PayDunya took the money after the invoice was cancelled or expired on our side.
   CANCELLED: ['COMPLETED'],
   FAILED: [],
   EXPIRED: ['COMPLETED'],
   INITIATION_FAILED: [],
-  REFUND_REQUESTED: ['REFUNDED'],
   REFUNDED: [],
 };
 
 export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ALLOWED[from].includes(to);
 export const isTerminal = (status: OrderStatus): boolean => ALLOWED[status].length === 0;
 /** Statuses in which the customer's money was taken. */
-export const PAID_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'];
+export const PAID_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REFUNDED'];
 export const isPaid = (status: OrderStatus): boolean => PAID_STATUSES.includes(status);
 /** The payment's outcome is known: nothing PayDunya says later may change it. */
 export const isSettled = (status: OrderStatus): boolean => status !== 'CREATED' && status !== 'PENDING';
@@ -110,7 +111,79 @@ export interface Order {
   readonly review?: ReviewState;
   /** Set once reconcile has reported a disagreement with PayDunya, so it is reported once. */
   readonly discrepancy?: string;
+  /** Temba's reservation id, given at checkout and echoed in every event. */
+  readonly reference?: string;
+  /** String pairs given at checkout, echoed in every event (never contact data: Temba's own ids). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Ticketing's acknowledgement of the paid order. */
+  readonly fulfilment?: Fulfilment;
+  /** Every refund of this order, by id. Kept in the order's item: "never more than was paid" is one condition. */
+  readonly refunds?: Readonly<Record<string, Refund>>;
+  /** XOF paid back so far (refunds SUCCEEDED). */
+  readonly refundedAmount?: number;
 }
+
+export interface Fulfilment {
+  readonly outcome: 'delivered' | 'failed';
+  readonly reason?: string;
+  readonly at: string;
+  readonly by: string;
+}
+
+/**
+ * A refund's own state machine: REQUESTED → SUBMITTED → SUCCEEDED | FAILED, and REQUESTED → MANUAL when PayDunya
+ * cannot pay it back (cards, an unsupported wallet, refunds switched off, over the day's cap) or REQUESTED → FAILED
+ * when PayDunya refuses to make the disbursement. SUBMITTED is written BEFORE the money-moving call: whoever wrote
+ * it is the only one who ever submits.
+ */
+export const REFUND_STATUSES = ['REQUESTED', 'SUBMITTED', 'SUCCEEDED', 'FAILED', 'MANUAL'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+const REFUND_ALLOWED: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+  REQUESTED: ['SUBMITTED', 'MANUAL', 'FAILED'],
+  SUBMITTED: ['SUCCEEDED', 'FAILED'],
+  SUCCEEDED: [],
+  FAILED: [],
+  MANUAL: [],
+};
+export const canRefundTransition = (from: RefundStatus, to: RefundStatus): boolean =>
+  REFUND_ALLOWED[from].includes(to);
+export const isOpenRefund = (refund: Pick<Refund, 'status'>): boolean =>
+  refund.status === 'REQUESTED' || refund.status === 'SUBMITTED';
+
+/** What set a refund off. */
+export type RefundTrigger = 'request' | 'fulfilment-failed' | 'review-rejected' | 'late-payment-undelivered';
+
+export interface Refund {
+  readonly refundId: string;
+  readonly status: RefundStatus;
+  /** Integer XOF. */
+  readonly amount: number;
+  readonly reason: string;
+  readonly trigger: RefundTrigger;
+  readonly requestedBy: string;
+  /** The hashed Idempotency-Key of the request that made it (refund route only). */
+  readonly idempotencyKeyHash?: string;
+  /** Hash of that request's amount and reason: the same key with another body is refused. */
+  readonly requestHash?: string;
+  readonly requestedAt: string;
+  readonly updatedAt: string;
+  /** PayDunya's disbursement invoice, stored before it is submitted. */
+  readonly disburseToken?: string;
+  readonly withdrawMode?: string;
+  readonly submittedAt?: string;
+  readonly transactionId?: string;
+  readonly completedAt?: string;
+  /** Why it failed or needs a person: in words (audit, operators) and as a code (events). */
+  readonly outcome?: string;
+  readonly outcomeCode?: RefundOutcome;
+}
+
+/** XOF already promised back: every refund that did not fail. A new refund may take at most the rest. */
+export const committedRefunds = (order: Pick<Order, 'refunds'>): number =>
+  Object.values(order.refunds ?? {})
+    .filter((refund) => refund.status !== 'FAILED')
+    .reduce((sum, refund) => sum + refund.amount, 0);
 
 /** One slice of a day's limit taken by an order (see contract/table.ts: the limit is sharded). */
 export interface LimitShare {
@@ -137,7 +210,8 @@ export interface ReviewState {
 }
 
 /** Who caused a transition. */
-export type Actor = 'create-payment' | 'webhook' | 'reconcile' | 'admin';
+/** `service`: one of Temba's own services (ticketing, support tools) on an IAM-authorized route. */
+export type Actor = 'create-payment' | 'webhook' | 'reconcile' | 'admin' | 'service';
 
 export interface AuditEvent {
   /** Unique per write: tells a writer whose answer was lost whether its write was applied. */
@@ -151,6 +225,12 @@ export interface AuditEvent {
   readonly to: OrderStatus;
   readonly reason: string;
   readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /** Set when the change is a refund's: which one, and how it moved. */
+  readonly refund?: {
+    readonly refundId: string;
+    readonly from: RefundStatus | null;
+    readonly to: RefundStatus;
+  };
 }
 
 /** Fields a transition may set on the order besides status, version and updatedAt. */
@@ -170,6 +250,9 @@ export type TransitionFields = Partial<
     | 'bookedDay'
     | 'bookedAt'
     | 'late'
+    | 'fulfilment'
+    | 'refunds'
+    | 'refundedAmount'
   >
 >;
 

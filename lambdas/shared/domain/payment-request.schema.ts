@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { LIMITS } from '../contract/routes';
 import { type FieldIssue, ValidationError } from './errors';
 import { lineTotal } from './order';
 
@@ -31,6 +32,27 @@ export const orderItemSchema = z.strictObject({
   unit_price: integerXof(MIN_AMOUNT_XOF, MAX_AMOUNT_XOF),
 });
 
+const { maxPairs, maxKeyLength, maxValueLength } = LIMITS.metadata;
+
+/** Temba's reservation id: echoed in events, and how ticketing finds the payments of a reservation. */
+export const referenceSchema = z
+  .string({ error: 'must be a string' })
+  .regex(LIMITS.referencePattern, { error: 'must be 1 to 64 of A-Z, a-z, 0-9, "_" and "-"' });
+
+const metadataSchema = z
+  .record(
+    z
+      .string()
+      .min(1, { error: 'keys must not be empty' })
+      .max(maxKeyLength, { error: `keys must be at most ${maxKeyLength} characters` }),
+    // Metadata travels in every event, to every subscriber: contact data has no place there.
+    printable(maxValueLength).refine((value) => !/[^\s@]+@[^\s@]+\.[^\s@]+|\+\d{8,}/.test(value), {
+      error: 'must not hold an e-mail address or phone number (metadata is sent in every payment event)',
+    }),
+    { error: 'must be an object of string values' },
+  )
+  .refine((pairs) => Object.keys(pairs).length <= maxPairs, { error: `must hold at most ${maxPairs} pairs` });
+
 /** Body of POST /payments, with the go-live plan's field names. */
 export const paymentRequestSchema = z
   .strictObject(
@@ -47,6 +69,8 @@ export const paymentRequestSchema = z
         .max(50, { error: 'must hold at most 50 items' }),
       customer_name: printable(100).optional(),
       description: printable(255).optional(),
+      reference: referenceSchema.optional(),
+      metadata: metadataSchema.optional(),
     },
     { error: 'the body must be a JSON object' },
   )

@@ -2,6 +2,7 @@
  * The narrow interfaces the use cases depend on. Adapters (DynamoDB, PayDunya over fetch, Secrets Manager,
  * AppConfig, SNS, KMS, and their local-mode twins) implement them; the domain never sees an SDK.
  */
+import type { PaymentEvent } from '../contract/events';
 import type { Flags } from '../contract/flags';
 import type { MetricName } from '../contract/metrics';
 import type { PaydunyaKeys } from '../contract/secrets';
@@ -44,6 +45,8 @@ export type OrderSnapshot = Pick<
   | 'review'
   | 'limit'
   | 'bookedDay'
+  | 'fulfilment'
+  | 'refunds'
 >;
 
 export interface TransitionRequest {
@@ -53,7 +56,7 @@ export interface TransitionRequest {
   readonly to: OrderStatus;
   readonly at: string;
   readonly set?: TransitionFields;
-  readonly audit: Pick<AuditEvent, 'actor' | 'reason' | 'details'>;
+  readonly audit: Pick<AuditEvent, 'actor' | 'reason' | 'details' | 'refund'>;
   /** Gives the order's limit shares back in the same atomic write (it ends unpaid, or its window lapsed). */
   readonly releaseLimit?: boolean;
 }
@@ -81,7 +84,16 @@ export type Reservation =
 /** A settled order as the daily report reads it (the byDay index's projection). */
 export type BookedOrder = Pick<
   Order,
-  'orderId' | 'status' | 'amount' | 'paymentMethod' | 'review' | 'discrepancy' | 'late' | 'bookedAt'
+  | 'orderId'
+  | 'status'
+  | 'amount'
+  | 'paymentMethod'
+  | 'review'
+  | 'discrepancy'
+  | 'late'
+  | 'bookedAt'
+  | 'refunds'
+  | 'refundedAmount'
 >;
 
 /** One revision of a day's report, as stored. */
@@ -109,6 +121,17 @@ export interface PaymentStore {
   listUnpaid(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
   /** Settled orders booked on a day (byDay index; eventually consistent). */
   listBooked(day: string): AsyncIterable<BookedOrder>;
+  /** Orders with a refund still REQUESTED or SUBMITTED (byStatus index). */
+  listRefunding(): AsyncIterable<Pick<Order, 'orderId'>>;
+  /** Paid orders ticketing has not acknowledged, created in a time range (byStatus index). */
+  listUnacknowledged(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
+  /** The orders made for one of Temba's reservations, oldest first (byReference index; eventually consistent). */
+  listByReference(reference: string): AsyncIterable<Pick<Order, 'orderId'>>;
+  /**
+   * Takes `amount` from the day's refund cap: false (and nothing taken) if it would go over `cap`. Refunds are
+   * human-paced next to checkouts, so one item a day is far from DynamoDB's per-item limits.
+   */
+  takeRefundCap(day: string, amount: number, cap: number): Promise<boolean>;
 
   /** The record of a key, if any (eventually consistent: a cheap early look; the claim is what decides). */
   findIdempotencyRecord(keyHash: string): Promise<IdempotencyRecord | undefined>;
@@ -220,7 +243,11 @@ export interface DisbursementState {
  * outcome is unknown (for submit: the money may have moved; only `check` can tell).
  */
 export interface DisbursementGateway {
-  createDisbursement(mode: PaymentMode, keys: PaydunyaKeys, request: DisbursementRequest): Promise<{ token: string }>;
+  createDisbursement(
+    mode: PaymentMode,
+    keys: PaydunyaKeys,
+    request: DisbursementRequest,
+  ): Promise<{ token: string }>;
   submitDisbursement(
     mode: PaymentMode,
     keys: PaydunyaKeys,
@@ -228,6 +255,14 @@ export interface DisbursementGateway {
     disburseId: string,
   ): Promise<DisbursementState>;
   checkDisbursement(mode: PaymentMode, keys: PaydunyaKeys, token: string): Promise<DisbursementState>;
+}
+
+/**
+ * Where payment events go: Temba's EventBridge bus on AWS, the URLs in EVENT_SINK_URLS (and `.local/events.jsonl`)
+ * in local mode. Answers the ids of the events it could NOT take; they are retried with their stream record.
+ */
+export interface EventSink {
+  publish(events: readonly PaymentEvent[]): Promise<ReadonlySet<string>>;
 }
 
 export interface SecretsProvider {

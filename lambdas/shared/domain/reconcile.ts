@@ -1,12 +1,16 @@
 import { METRICS } from '../contract/metrics';
 import { THRESHOLDS } from '../contract/thresholds';
-import type { IpnDeps } from './context';
+import type { IpnDeps, RefundDeps } from './context';
 import { type DailyReport, publishReport, reissueReportIfBuilt } from './daily-report';
 import { GatewayError } from './errors';
 import type { Order, OrderStatus } from './order';
 import type { ConfirmedInvoice } from './ports';
+import { advanceRefund, openRefund, openRefundIds } from './refunds';
 import { mismatches, settleOrder, TARGET } from './settle-order';
 import { closeUnstartedOrder } from './unstarted-order';
+
+/** What a reconcile run touches: payments with PayDunya's confirm, refunds with its disbursement API. */
+export type ReconcileDeps = IpnDeps & RefundDeps;
 
 export interface ReconcileOptions {
   /** Only open orders created before now minus this many minutes are looked at. */
@@ -17,6 +21,8 @@ export interface ReconcileOptions {
   readonly concurrency: number;
   /** A PENDING order older than this gives its share of the daily limit back (THRESHOLDS.checkout). */
   readonly checkoutWindowMinutes?: number;
+  /** A paid order ticketing has not acknowledged after this long is overdue (THRESHOLDS.fulfilment). */
+  readonly fulfilmentAckMinutes?: number;
 }
 
 export interface ReconcileSummary {
@@ -27,6 +33,11 @@ export interface ReconcileSummary {
   /** Orders whose checkout window lapsed: their share of the daily limit was given back. */
   released: number;
   errors: number;
+  /** Refunds found REQUESTED or SUBMITTED and moved on (each is tried again next run until it is final). */
+  refundsResumed: number;
+  /** Paid orders ticketing has not acknowledged in time, and late payments refunded for want of a ticket. */
+  fulfilmentOverdue: number;
+  lateRefunded: number;
   /** One line per order that could not be reconciled this run (it is tried again next run). */
   failures: { readonly orderId: string; readonly reason: string }[];
 }
@@ -38,6 +49,9 @@ const emptySummary = (): ReconcileSummary => ({
   discrepancies: 0,
   released: 0,
   errors: 0,
+  refundsResumed: 0,
+  fulfilmentOverdue: 0,
+  lateRefunded: 0,
   failures: [],
 });
 
@@ -254,7 +268,7 @@ const sweepStaleCreated = async (ctx: IpnDeps, order: Order, summary: ReconcileS
  * is counted, failures included. Emits the heartbeat metric.
  */
 export const reconcilePending = async (
-  ctx: IpnDeps,
+  ctx: ReconcileDeps,
   options: ReconcileOptions,
 ): Promise<ReconcileSummary> => {
   const summary = emptySummary();
@@ -269,10 +283,96 @@ export const reconcilePending = async (
     },
     failed(ctx, summary),
   );
+  await resumeRefunds(ctx, options.concurrency, summary);
+  await watchFulfilment(ctx, options, summary);
   ctx.telemetry.count(METRICS.reconcileRun);
   if (summary.errors > 0) ctx.telemetry.count(METRICS.reconcileErrors, summary.errors);
   ctx.telemetry.info('reconcile run finished', { ...summary });
   return summary;
+};
+
+/**
+ * Refunds left half-way (a crash, PayDunya unreachable, a submit whose answer was lost) are moved on: each step
+ * is safe to repeat (refunds.ts), and a SUBMITTED refund is only ever checked, never submitted again.
+ */
+const resumeRefunds = async (ctx: ReconcileDeps, concurrency: number, summary: ReconcileSummary) => {
+  await forEachBounded(
+    ctx.store.listRefunding(),
+    concurrency,
+    async (listed) => {
+      const order = await ctx.store.getOrder(listed.orderId);
+      if (!order) return;
+      for (const refundId of openRefundIds(order)) {
+        summary.refundsResumed++;
+        await advanceRefund(ctx, order.orderId, refundId, 'reconcile');
+      }
+    },
+    failed(ctx, summary),
+  );
+};
+
+/** Paid orders are looked at for acknowledgement this long after creation; older ones are left to people. */
+const ACK_LOOKBACK_HOURS = 48;
+
+/**
+ * Paid orders ticketing has not acknowledged: past the ack window they are counted and the on-call is warned
+ * (ticketing may be down); a late payment (its order had expired or been cancelled, so no ticket awaits it) that
+ * stays unacknowledged past THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes is refunded in full.
+ */
+const watchFulfilment = async (ctx: ReconcileDeps, options: ReconcileOptions, summary: ReconcileSummary) => {
+  const now = ctx.clock.now();
+  const ackMinutes = options.fulfilmentAckMinutes ?? THRESHOLDS.fulfilment.ackMinutes;
+  const minutesSince = (iso: string | undefined) =>
+    (now.getTime() - Date.parse(iso ?? now.toISOString())) / 60_000;
+  let oldest = 0;
+  await forEachBounded(
+    ctx.store.listUnacknowledged(hoursAgo(now, ACK_LOOKBACK_HOURS), now.toISOString()),
+    options.concurrency,
+    async (listed) => {
+      const order = await ctx.store.getOrder(listed.orderId);
+      if (!order || order.status !== 'COMPLETED' || order.fulfilment) return;
+      const waited = minutesSince(order.completedAt);
+      if (waited < ackMinutes) return;
+      if (order.late && !order.refunds && waited >= THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes) {
+        const at = now.toISOString();
+        const refund = openRefund(
+          order,
+          {
+            amount: order.amount,
+            reason: `late payment not acknowledged by ticketing within ${THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes} minutes: no ticket awaits it`,
+            trigger: 'late-payment-undelivered',
+            requestedBy: 'reconcile',
+          },
+          at,
+        );
+        const result = await ctx.store.transition({
+          order,
+          to: order.status,
+          at,
+          set: refund.set,
+          audit: { actor: 'reconcile', reason: refund.refund.reason, refund: refund.auditRefund },
+        });
+        if (result === 'applied') {
+          summary.lateRefunded++;
+          ctx.telemetry.count(METRICS.refundRequested, 1, { trigger: 'late-payment-undelivered' });
+          await advanceRefund(ctx, order.orderId, refund.refund.refundId, 'reconcile');
+        }
+        return;
+      }
+      summary.fulfilmentOverdue++;
+      oldest = Math.max(oldest, waited);
+    },
+    failed(ctx, summary),
+  );
+  if (summary.fulfilmentOverdue === 0) return;
+  ctx.telemetry.count(METRICS.fulfilmentOverdue, summary.fulfilmentOverdue);
+  // One alert a run at most (and de-duplicated across runs by its constant summary): the count is in the details.
+  await ctx.alerts.publish({
+    type: 'fulfilment-overdue',
+    severity: 'warning',
+    summary: `Paid orders are waiting for ticketing's acknowledgement longer than ${ackMinutes} minutes: ticketing may be down or not receiving events`,
+    details: { orders: summary.fulfilmentOverdue, oldestMinutes: Math.round(oldest) },
+  });
 };
 
 /**

@@ -1,8 +1,10 @@
 import { METRICS } from '../contract/metrics';
+import type { RefundDeps } from './context';
 import { type ReportDeps, reissueReportIfBuilt } from './daily-report';
 import { ConflictError, NotFoundError } from './errors';
 import { ORDER_ID_PATTERN } from './ids';
 import type { ReviewState } from './order';
+import { advanceRefundSafely, openRefund, refundableRest, refundView } from './refunds';
 
 export interface ReviewDecision {
   readonly orderId: string;
@@ -14,10 +16,10 @@ export interface ReviewDecision {
 
 /**
  * An operator's decision on a paid order awaiting manual review. Approve: the order stays COMPLETED, review
- * APPROVED. Reject: the order moves to REFUND_REQUESTED (PayDunya has no refund API; the refund is paid out by
- * hand). Either way one audited transition, conditional on the order still awaiting review.
+ * APPROVED. Reject: review REJECTED and a refund of everything not yet refunded opened in the same write, then paid
+ * back through PayDunya (refunds.ts). Either way one audited write, conditional on the order still awaiting review.
  */
-export const decideReview = async (ctx: ReportDeps, input: ReviewDecision) => {
+export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDecision) => {
   const order = ORDER_ID_PATTERN.test(input.orderId) ? await ctx.store.getOrder(input.orderId) : undefined;
   if (!order) throw new NotFoundError(`No payment with id "${input.orderId.slice(0, 40)}".`);
   if (order.status !== 'COMPLETED' || order.review?.status !== 'PENDING') {
@@ -35,15 +37,30 @@ export const decideReview = async (ctx: ReportDeps, input: ReviewDecision) => {
     reason: input.reason,
     decidedAt: at,
   };
+  const rest = refundableRest(order);
+  const refund =
+    approved || rest <= 0
+      ? undefined
+      : openRefund(
+          order,
+          {
+            amount: rest,
+            reason: `review rejected: ${input.reason}`,
+            trigger: 'review-rejected',
+            requestedBy: input.decidedBy,
+          },
+          at,
+        );
   const result = await ctx.store.transition({
     order,
-    to: approved ? 'COMPLETED' : 'REFUND_REQUESTED',
+    to: 'COMPLETED',
     at,
-    set: { review: decided },
+    set: { review: decided, ...refund?.set },
     audit: {
       actor: 'admin',
-      reason: `review ${approved ? 'approved' : 'rejected'}: ${input.reason}`,
+      reason: `review ${approved ? 'approved' : `rejected, ${rest} XOF to refund`}: ${input.reason}`,
       details: { decidedBy: input.decidedBy },
+      ...(refund ? { refund: refund.auditRefund } : {}),
     },
   });
   if (result !== 'applied') {
@@ -59,12 +76,16 @@ export const decideReview = async (ctx: ReportDeps, input: ReviewDecision) => {
       ctx,
       order.bookedDay,
       `review ${approved ? 'approval' : 'rejection'} of order ${order.orderId}`,
-      [{ ...order, status: approved ? 'COMPLETED' : 'REFUND_REQUESTED', review: decided }],
+      [{ ...order, review: decided, ...refund?.set }],
     );
   }
+  if (!refund) return { orderId: order.orderId, status: 'COMPLETED', review: decided.status };
+  ctx.telemetry.count(METRICS.refundRequested, 1, { trigger: 'review-rejected' });
+  const now = await advanceRefundSafely(ctx, order.orderId, refund.refund.refundId);
   return {
     orderId: order.orderId,
-    status: approved ? 'COMPLETED' : 'REFUND_REQUESTED',
-    review: approved ? 'APPROVED' : 'REJECTED',
+    status: now?.status ?? 'COMPLETED',
+    review: decided.status,
+    refund: refundView(now?.refunds?.[refund.refund.refundId] ?? refund.refund),
   };
 };

@@ -68,12 +68,12 @@ const isLate = (status: OrderStatus) => status === 'EXPIRED' || status === 'CANC
 
 /**
  * Whether PayDunya's outcome is the one the order already records: an invoice PayDunya let expire is reported
- * cancelled (our EXPIRED), and a paid order under refund is still one PayDunya calls completed.
+ * cancelled (our EXPIRED), and a refunded order is still one PayDunya calls completed.
  */
 const sameOutcome = (status: OrderStatus, target: OrderStatus): boolean =>
   status === target ||
   (status === 'EXPIRED' && target === 'CANCELLED') ||
-  ((status === 'REFUND_REQUESTED' || status === 'REFUNDED') && target === 'COMPLETED');
+  (status === 'REFUNDED' && target === 'COMPLETED');
 
 export type SettleOutcome =
   | { readonly kind: 'applied' | 'duplicate' | 'conflict'; readonly order: Order }

@@ -1,9 +1,12 @@
 import type { PaydunyaKeys } from '../contract/secrets';
-import { GatewayError } from '../domain/errors';
+import { GatewayError, type GatewayErrorOptions } from '../domain/errors';
 import type { PaymentMode } from '../domain/order';
 import type {
   ConfirmedInvoice,
   CreatedInvoice,
+  DisbursementGateway,
+  DisbursementRequest,
+  DisbursementState,
   GatewayAvailability,
   InvoiceRequest,
   PaymentGateway,
@@ -13,16 +16,22 @@ import { createKeepAliveFetch, type HttpFetch } from './keep-alive-fetch';
 import {
   confirmSchema,
   createSuccessSchema,
+  disburseCreateSchema,
+  disburseStatusSchema,
+  disburseSubmitSchema,
   type Envelope,
   envelopeSchema,
   TOKEN_PATTERN,
 } from './paydunya.schema';
-import { normalisePaymentMethod, toInvoiceStatus } from './status';
+import { normalisePaymentMethod, toDisbursementStatus, toInvoiceStatus } from './status';
 
 export const PAYDUNYA_BASE_URLS: Readonly<Record<PaymentMode, string>> = {
   test: 'https://app.paydunya.com/sandbox-api/v1',
   live: 'https://app.paydunya.com/api/v1',
 };
+
+/** Everything the PayDunya adapter does: checkout invoices and disbursements (PUSH). */
+export type PaydunyaGateway = PaymentGateway & DisbursementGateway;
 
 /** Retries of confirm (an idempotent GET): exponential backoff with full jitter, inside a wall-clock budget. */
 export interface RetryPolicy {
@@ -76,7 +85,12 @@ const keyHeaders = (mode: PaymentMode, keys: PaydunyaKeys): Record<string, strin
   };
 };
 
-type Call = 'create' | 'confirm';
+type Call =
+  | 'create'
+  | 'confirm'
+  | 'disburse get-invoice'
+  | 'disburse submit-invoice'
+  | 'disburse check-status';
 
 /** The `response_code`/`response_text` of a body, if it is JSON that has them. */
 const readEnvelope = (text: string): Envelope | undefined => {
@@ -100,6 +114,29 @@ const explain = (envelope: Envelope) =>
 const saysNotFound = (envelope: Envelope | undefined): boolean =>
   /invoice\s*not\s*found/i.test(envelope?.response_text ?? '');
 
+/**
+ * A refusal for lack of funds on the merchant account. Matched on the text: PayDunya documents no code for it,
+ * and the wording seen is French or English.
+ */
+const saysInsufficientBalance = (envelope: Envelope | undefined): boolean =>
+  /balance|solde|insufficient|insuffisant/i.test(envelope?.response_text ?? '');
+
+/** What a refusal says beyond its code: whether the token is unknown, whether the account lacked funds. */
+const refusalOptions = (
+  what: Call,
+  httpStatus: number,
+  envelope: Envelope | undefined,
+): GatewayErrorOptions => ({
+  // For disbursements only the text counts: a bare 404 there may as well be an endpoint PayDunya has removed.
+  notFound:
+    what === 'confirm'
+      ? httpStatus === 404 || saysNotFound(envelope)
+      : (what === 'disburse submit-invoice' || what === 'disburse check-status') && saysNotFound(envelope),
+  insufficientBalance:
+    (what === 'disburse get-invoice' || what === 'disburse submit-invoice') &&
+    saysInsufficientBalance(envelope),
+});
+
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const ALWAYS: CallGuard = {
   run: (call) => call(),
@@ -114,8 +151,14 @@ const ALWAYS: CallGuard = {
  * - Confirm is retried on `unavailable` answers (timeout, reset, 5xx, 429, unreadable) with backoff and full
  *   jitter, within a budget, and not once the circuit breaker has opened.
  * - Every attempt goes through the guard (circuit breaker), which counts it and refuses calls while open.
+ * Disbursements (API.md §6), the only way money goes back to a customer:
+ * - get-invoice moves no money and is tried once: a lost answer leaves an unsubmitted invoice; the caller decides.
+ * - submit-invoice moves the money and is NEVER retried, whatever happens: a lost answer may have paid out, and a
+ *   second submit may pay out again (PayDunya documents no protection). Timeout, reset, 5xx: `unavailable`, the
+ *   outcome is unknown and only check-status can tell.
+ * - check-status is a read, retried exactly like confirm.
  */
-export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGateway => {
+export const createPaydunyaClient = (options: PaydunyaClientOptions): PaydunyaGateway => {
   const baseUrls = options.baseUrls ?? PAYDUNYA_BASE_URLS;
   const doFetch = options.fetch ?? createKeepAliveFetch();
   const guard = options.guard ?? ALWAYS;
@@ -151,12 +194,11 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
     if (response.status < 200 || response.status >= 300) {
       // PayDunya explains some refusals in the body (an unknown token among them): read it before judging.
       const envelope = readEnvelope(text);
-      const notFound = what === 'confirm' && (response.status === 404 || saysNotFound(envelope));
       throw new GatewayError(
         'refused',
         `PayDunya ${what}: HTTP ${response.status}${envelope ? `, ${explain(envelope)}` : ''}`,
         envelope?.response_code,
-        { notFound },
+        refusalOptions(what, response.status, envelope),
       );
     }
     let json: unknown;
@@ -167,14 +209,16 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
     }
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) {
-      throw new GatewayError('refused', `PayDunya ${what}: the answer has no response_code`);
+      // A submit that answers something else than a verdict may have moved the money: its outcome is unknown.
+      const kind = what === 'disburse submit-invoice' ? 'unavailable' : 'refused';
+      throw new GatewayError(kind, `PayDunya ${what}: the answer has no response_code`);
     }
     if (envelope.data.response_code !== '00') {
       throw new GatewayError(
         'refused',
         `PayDunya ${what}: ${explain(envelope.data)}`,
         envelope.data.response_code,
-        { notFound: what === 'confirm' && saysNotFound(envelope.data) },
+        refusalOptions(what, response.status, envelope.data),
       );
     }
     return json;
@@ -281,6 +325,90 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaymentGat
         receiptUrl: answer.receipt_url,
         providerReference: answer.provider_reference || undefined,
         failReason: answer.fail_reason || undefined,
+      };
+    },
+
+    async createDisbursement(mode, keys, request: DisbursementRequest): Promise<{ token: string }> {
+      const body = {
+        account_alias: request.accountAlias,
+        amount: request.amount,
+        withdraw_mode: request.withdrawMode,
+        callback_url: request.callbackUrl,
+        disburse_id: request.disburseId,
+      };
+      const headers = { ...keyHeaders(mode, keys), 'Content-Type': 'application/json' };
+      // One attempt only: a lost answer leaves an invoice nobody submits, which moves no money.
+      const json = await guard.run(() =>
+        call(
+          `${baseUrls[mode]}/disburse/get-invoice`,
+          { method: 'POST', headers, body: JSON.stringify(body) },
+          'disburse get-invoice',
+          options.timeoutMs,
+        ),
+      );
+      const parsed = disburseCreateSchema.safeParse(json);
+      const token = parsed.success ? (parsed.data.disburse_token ?? parsed.data.token) : undefined;
+      if (!token || !TOKEN_PATTERN.test(token)) {
+        throw new GatewayError(
+          'refused',
+          'PayDunya disburse get-invoice: success answer without a usable token',
+        );
+      }
+      return { token };
+    },
+
+    async submitDisbursement(mode, keys, token, disburseId): Promise<DisbursementState> {
+      if (!TOKEN_PATTERN.test(token)) {
+        throw new GatewayError('refused', 'PayDunya disburse submit-invoice: malformed token');
+      }
+      const headers = { ...keyHeaders(mode, keys), 'Content-Type': 'application/json' };
+      // NEVER retried, whatever happens (see above).
+      const json = await guard.run(() =>
+        call(
+          `${baseUrls[mode]}/disburse/submit-invoice`,
+          {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ disburse_invoice: token, disburse_id: disburseId }),
+          },
+          'disburse submit-invoice',
+          options.timeoutMs,
+        ),
+      );
+      // call() has checked the "00"; every other field is optional, so this cannot fail on a verdict it accepted.
+      const answer = disburseSubmitSchema.safeParse(json);
+      const rawStatus = answer.success ? answer.data.status : undefined;
+      return {
+        // Accepted without a status: the money is on its way, which is what `pending` means.
+        status: rawStatus === undefined ? 'pending' : toDisbursementStatus(rawStatus),
+        rawStatus: rawStatus ?? '',
+        transactionId: (answer.success && answer.data.transaction_id) || undefined,
+      };
+    },
+
+    async checkDisbursement(mode, keys, token): Promise<DisbursementState> {
+      if (!TOKEN_PATTERN.test(token)) {
+        throw new GatewayError('refused', 'PayDunya disburse check-status: malformed token');
+      }
+      const url = `${baseUrls[mode]}/disburse/check-status`;
+      const headers = { ...keyHeaders(mode, keys), 'Content-Type': 'application/json' };
+      const body = JSON.stringify({ disburse_invoice: token });
+      const json = await withRetry((timeoutMs) =>
+        guard.run(() => call(url, { method: 'POST', headers, body }, 'disburse check-status', timeoutMs)),
+      );
+      const parsed = disburseStatusSchema.safeParse(json);
+      if (!parsed.success) {
+        throw new GatewayError(
+          'refused',
+          'PayDunya disburse check-status: the answer does not have the expected shape',
+        );
+      }
+      const answer = parsed.data;
+      return {
+        status: toDisbursementStatus(answer.status),
+        rawStatus: answer.status,
+        amount: answer.amount,
+        transactionId: answer.transaction_id || undefined,
       };
     },
 

@@ -53,3 +53,34 @@ export const confirmSchema = z.object({
   provider_reference: optional(text),
 });
 export type ConfirmAnswer = z.infer<typeof confirmSchema>;
+
+/**
+ * get-invoice (API.md §6): integrators read `disburse_token`, some fall back to `token`. Both are kept as given:
+ * the client picks one and checks it against TOKEN_PATTERN, so a malformed token is refused, never replaced.
+ */
+export const disburseCreateSchema = z.object({
+  response_code: z.literal('00'),
+  disburse_token: text.nullish(),
+  token: text.nullish(),
+});
+
+/** submit-invoice: roughly `{ response_code, response_text, description, transaction_id, status? }` [3P]. */
+export const disburseSubmitSchema = z.object({
+  response_code: z.literal('00'),
+  status: optional(z.string()),
+  transaction_id: optional(text),
+});
+
+/**
+ * check-status: `{ response_code, status, amount, transaction_id, withdraw_mode, updated_at }` [3P]. The status is
+ * what decisions hang on, so it is required; the amount is read as absent if it is not an integer.
+ */
+export const disburseStatusSchema = z.object({
+  response_code: z.literal('00'),
+  status: z.string(),
+  amount: optional(integerAmount),
+  transaction_id: optional(text),
+  withdraw_mode: optional(z.string()),
+  updated_at: optional(text),
+});
+export type DisburseStatusAnswer = z.infer<typeof disburseStatusSchema>;

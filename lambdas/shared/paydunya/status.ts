@@ -1,4 +1,4 @@
-import type { InvoiceStatus } from '../domain/ports';
+import type { DisbursementStatus, InvoiceStatus } from '../domain/ports';
 
 /**
  * PayDunya's invoice statuses, with the defensive spellings API.md §4 and §7 list (`canceled`, `fail`).
@@ -34,4 +34,23 @@ const METHOD_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const normalisePaymentMethod = (method: string | null | undefined): string | undefined => {
   const slug = method?.trim().toLowerCase().replace(/_/g, '-');
   return slug && slug.length <= 64 && METHOD_SLUG.test(slug) ? slug : undefined;
+};
+
+/**
+ * PayDunya's disbursement statuses (API.md §6): `created` and `pending` on the way, `success` and `failed` final.
+ * They arrive lower-case in practice; any other value is `unknown` (the caller keeps the raw one).
+ */
+export const toDisbursementStatus = (raw: string): DisbursementStatus => {
+  switch (raw.trim().toLowerCase()) {
+    case 'created':
+      return 'created';
+    case 'pending':
+      return 'pending';
+    case 'success':
+      return 'success';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'unknown';
+  }
 };

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { ENV } from '../contract/env';
 import { storeInfoSchema } from '../contract/store-info';
 import { THRESHOLDS } from '../contract/thresholds';
-import type { AppContext, IpnDeps } from '../domain/context';
+import type { AppContext, IpnDeps, RefundDeps } from '../domain/context';
 import type { ReportDeps } from '../domain/daily-report';
 import { createPaydunyaClient } from '../paydunya/paydunya.client';
 import { createDocumentClient } from '../store/dynamo-client';
@@ -27,7 +27,12 @@ import { createPowertoolsTelemetry } from './powertools-telemetry';
  * construct sets. Each function gets only the adapters it uses (and the IAM grants that go with them).
  */
 export type StatusContext = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
-export type WebhookContext = IpnDeps;
+/** The webhook settles payments (IPN) and submitted refunds (PayDunya's disbursement callback). */
+export type WebhookContext = IpnDeps & Pick<AppContext, 'disbursements'>;
+/** Reconcile: payments, refunds to resume, fulfilment acknowledgements to watch. */
+export type ReconcileContext = WebhookContext & RefundDeps;
+/** The internal routes: reports, review decisions, fulfilment, refunds (paid out inline through PayDunya). */
+export type AdminContext = ReportDeps & RefundDeps;
 
 const DEFAULT_PAYDUNYA_TIMEOUT_MS = 8_000;
 const positiveInt = z.coerce.number().int().positive();
@@ -51,12 +56,6 @@ const snsAlerts = (stage: string, base: StatusContext) =>
     { stage, store: base.store, clock: base.clock, telemetry: base.telemetry },
   );
 
-/** Operator routes: orders, reports and review decisions, and the report re-issue a decision may send. */
-export const buildAdminContext = (): ReportDeps => {
-  const base = buildStatusContext();
-  return { ...base, alerts: snsAlerts(requireEnv(ENV.stage), base) };
-};
-
 export const buildWebhookContext = (): WebhookContext => {
   const stage = requireEnv(ENV.stage);
   const timeoutMs = z.coerce
@@ -67,13 +66,15 @@ export const buildWebhookContext = (): WebhookContext => {
     .parse(process.env[ENV.paydunyaTimeoutMs] ?? DEFAULT_PAYDUNYA_TIMEOUT_MS);
   const base = buildStatusContext();
   const alerts = snsAlerts(stage, base);
+  // One keep-alive pool and one circuit breaker per warm container (built once per cold start).
+  const paydunya = createPaydunyaClient({
+    timeoutMs,
+    guard: createPaydunyaCircuit({ telemetry: base.telemetry, alerts }),
+  });
   return {
     ...base,
-    // One keep-alive pool and one circuit breaker per warm container (built once per cold start).
-    gateway: createPaydunyaClient({
-      timeoutMs,
-      guard: createPaydunyaCircuit({ telemetry: base.telemetry, alerts }),
-    }),
+    gateway: paydunya,
+    disbursements: paydunya,
     // Secret values, once read, are redacted from every log line wherever they appear.
     secrets: redactingSecrets(
       createSecretsManagerSecrets(requireEnv(ENV.paydunyaSecretArn), requireEnv(ENV.signingSecretArn)),
@@ -82,13 +83,26 @@ export const buildWebhookContext = (): WebhookContext => {
   };
 };
 
-export const buildCreatePaymentContext = (): AppContext => ({
-  ...buildWebhookContext(),
-  flags: createAppConfigFlags(
+const appConfigFlags = () =>
+  createAppConfigFlags(
     requireEnv(ENV.appConfigApplication),
     requireEnv(ENV.appConfigEnvironment),
     requireEnv(ENV.appConfigProfile),
-  ),
+  );
+
+const refundDeps = () => ({
+  flags: appConfigFlags(),
+  keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
+  config: { publicBaseUrl: z.url().parse(requireEnv(ENV.publicBaseUrl)) },
+});
+
+export const buildReconcileContext = (): ReconcileContext => ({ ...buildWebhookContext(), ...refundDeps() });
+
+export const buildAdminContext = (): AdminContext => ({ ...buildWebhookContext(), ...refundDeps() });
+
+export const buildCreatePaymentContext = (): AppContext => ({
+  ...buildWebhookContext(),
+  flags: appConfigFlags(),
   keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
   config: {
     stage: requireEnv(ENV.stage),

@@ -34,7 +34,7 @@ export const lambdaHandler = <C>(build: () => C, fn: (event: ApiEvent, ctx: C) =
   };
 };
 
-/** The same for scheduled (EventBridge) invocations, which carry no request id of their own. */
+/** The same for scheduled (EventBridge) and stream invocations, which carry no request id of their own. */
 export const scheduledHandler = <C, E, R>(build: () => C, fn: (event: E, ctx: C) => Promise<R>) => {
   let context: C | undefined;
   return async (event: E, lambdaContext: Context): Promise<R> => {

@@ -10,7 +10,7 @@ import { TABLE } from '../contract/table';
 import { StoreBusyError } from '../domain/errors';
 import type { LimitHold, LimitShare } from '../domain/order';
 import type { DailyLimitSettings, DailyLimitUsage, PaymentStore, Reservation } from '../domain/ports';
-import { attemptsKey, limitShardKey, limitWarningKey, type TransactItem } from './keys';
+import { attemptsKey, limitShardKey, limitWarningKey, refundCapKey, type TransactItem } from './keys';
 import { isConditionFailure, retryWrite, type WriteFailure } from './write-retry';
 
 const SHARDS = TABLE.shards.dailyLimit;
@@ -88,6 +88,7 @@ type LimitStore = Pick<
   | 'getDailyLimitUsage'
   | 'giveBackDailyLimit'
   | 'claimLimitWarning'
+  | 'takeRefundCap'
   | 'countAttempt'
   | 'uncountAttempt'
 >;
@@ -259,6 +260,30 @@ export const createDynamoLimitStore = (client: DynamoDBDocumentClient, tableName
               }),
             ),
           { canRetryLostAnswer: true },
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async takeRefundCap(day, amount, cap) {
+      if (amount > cap) return false;
+      try {
+        // Not retried after a lost answer: a second ADD could count the amount twice (stricter, but wrong).
+        await retryWrite('take refund cap', () =>
+          client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: refundCapKey(day),
+              UpdateExpression: 'ADD #xof :amount',
+              // DynamoDB conditions cannot add: "used + amount <= cap" is "used <= cap - amount".
+              ConditionExpression: 'attribute_not_exists(#xof) OR #xof <= :room',
+              ExpressionAttributeNames: { '#xof': 'xof' },
+              ExpressionAttributeValues: { ':amount': amount, ':room': cap - amount },
+            }),
+          ),
         );
         return true;
       } catch (error) {

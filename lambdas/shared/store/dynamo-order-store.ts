@@ -18,6 +18,7 @@ import {
   bookingKey,
   bookingKeys,
   orderKey,
+  referenceKey,
   statusGroupKey,
   statusGroupKeys,
   type TransactItem,
@@ -34,6 +35,8 @@ const NOT_IN_DOMAIN = [
   'gsi2sk',
   'gsi3pk',
   'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
   'audit',
 ];
 const strip = <T>(item: Record<string, unknown>): T => {
@@ -59,6 +62,9 @@ type OrderStore = Pick<
   | 'listOpen'
   | 'listUnpaid'
   | 'listBooked'
+  | 'listRefunding'
+  | 'listUnacknowledged'
+  | 'listByReference'
 >;
 
 /**
@@ -136,7 +142,7 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
     },
 
     async putNewOrder(order, audit) {
-      const group = statusGroupKey(order.status, order.orderId);
+      const group = statusGroupKey(order);
       try {
         await retryWrite(
           'create order',
@@ -150,6 +156,9 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
                   ...order,
                   audit: [stored(audit)],
                   ...(group ? { gsi2pk: group, gsi2sk: `${order.createdAt}#${order.orderId}` } : {}),
+                  ...(order.reference
+                    ? { gsi4pk: referenceKey(order.reference), gsi4sk: `${order.createdAt}#${order.orderId}` }
+                    : {}),
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
               }),
@@ -236,8 +245,13 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
         values[`:${field}`] = value;
         sets.push(`#${field} = :${field}`);
       }
-      const group = statusGroupKey(to, order.orderId);
-      if (group !== statusGroupKey(order.status, order.orderId)) {
+      const group = statusGroupKey({
+        orderId: order.orderId,
+        status: to,
+        refunds: set.refunds ?? order.refunds,
+        fulfilment: set.fulfilment ?? order.fulfilment,
+      });
+      if (group !== statusGroupKey(order)) {
         if (group) {
           values[':gsi2pk'] = group;
           values[':gsi2sk'] = `${order.createdAt}#${order.orderId}`;
@@ -311,6 +325,19 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
           values: { ':after': createdAfter, ':before': createdBefore },
         }),
       ),
+
+    listRefunding: () => ids(queryAll(TABLE.indexes.byStatus.name, 'gsi2pk', statusGroupKeys('REFUNDING'))),
+
+    listUnacknowledged: (createdAfter, createdBefore) =>
+      ids(
+        queryAll(TABLE.indexes.byStatus.name, 'gsi2pk', statusGroupKeys('UNACKED'), {
+          condition: 'gsi2sk BETWEEN :after AND :before',
+          values: { ':after': createdAfter, ':before': createdBefore },
+        }),
+      ),
+
+    listByReference: (reference) =>
+      ids(queryAll(TABLE.indexes.byReference.name, 'gsi4pk', [referenceKey(reference)])),
 
     async *listBooked(day) {
       for await (const item of queryAll(TABLE.indexes.byDay.name, 'gsi3pk', bookingKeys(day))) {

@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../contract/table';
-import type { OrderStatus } from '../domain/order';
+import { isOpenRefund, type Order, type OrderStatus } from '../domain/order';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -13,6 +13,8 @@ export const attemptsKey = (phoneHash: string, windowStart: number) => ({
   sk: `W#${windowStart}`,
 });
 export const reportKey = (day: string) => ({ pk: `REPORT#${day}`, sk: 'REPORT' });
+export const refundCapKey = (day: string) => ({ pk: `REFUNDCAP#${day}`, sk: 'REFUNDCAP' });
+export const referenceKey = (reference: string) => `REF#${reference}`;
 
 /** FNV-1a of the order id: a stable shard, so every write of an order computes its index keys alone. */
 export const shardOf = (orderId: string, shards: number): number => {
@@ -24,26 +26,39 @@ export const shardOf = (orderId: string, shards: number): number => {
   return (hash >>> 0) % shards;
 };
 
-/** Which byStatus group an order in this status belongs to; paid orders are in none. */
-const STATUS_GROUP: Readonly<Record<OrderStatus, 'OPEN' | 'UNPAID' | undefined>> = {
-  CREATED: 'OPEN',
-  PENDING: 'OPEN',
-  FAILED: 'UNPAID',
-  CANCELLED: 'UNPAID',
-  EXPIRED: 'UNPAID',
-  // No invoice was made, so there is nothing to re-check with PayDunya.
-  INITIATION_FAILED: undefined,
-  COMPLETED: undefined,
-  REFUND_REQUESTED: undefined,
-  REFUNDED: undefined,
+/**
+ * The work an order still waits for, as its byStatus group: OPEN (CREATED, PENDING: reconcile confirms it), UNPAID
+ * (ended unpaid: re-checked for late payments), REFUNDING (a refund REQUESTED or SUBMITTED: reconcile resumes it),
+ * UNACKED (paid, ticketing has not acknowledged it yet). An order that waits for nothing is in no group.
+ */
+export type StatusGroup = 'OPEN' | 'UNPAID' | 'REFUNDING' | 'UNACKED';
+
+export type GroupedState = Pick<Order, 'status' | 'refunds' | 'fulfilment'>;
+
+export const groupOf = (order: GroupedState): StatusGroup | undefined => {
+  switch (order.status) {
+    case 'CREATED':
+    case 'PENDING':
+      return 'OPEN';
+    case 'FAILED':
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return 'UNPAID';
+    // No invoice was made, so there is nothing to re-check with PayDunya.
+    case 'INITIATION_FAILED':
+      return undefined;
+    default:
+      if (Object.values(order.refunds ?? {}).some(isOpenRefund)) return 'REFUNDING';
+      return order.status === 'COMPLETED' && !order.fulfilment ? 'UNACKED' : undefined;
+  }
 };
 
-export const statusGroupKey = (status: OrderStatus, orderId: string): string | undefined => {
-  const group = STATUS_GROUP[status];
-  return group && `${group}#${shardOf(orderId, TABLE.shards.index)}`;
+export const statusGroupKey = (order: GroupedState & Pick<Order, 'orderId'>): string | undefined => {
+  const group = groupOf(order);
+  return group && `${group}#${shardOf(order.orderId, TABLE.shards.index)}`;
 };
 
-export const statusGroupKeys = (group: 'OPEN' | 'UNPAID'): string[] =>
+export const statusGroupKeys = (group: StatusGroup): string[] =>
   Array.from({ length: TABLE.shards.index }, (_, shard) => `${group}#${shard}`);
 
 export const bookingKey = (day: string, orderId: string): string =>
