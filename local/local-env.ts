@@ -40,6 +40,20 @@ const localEnvSchema = z.object({
     })
     .pipe(dynamoFaultConfigSchema)
     .optional(),
+  /**
+   * Where local mode delivers payment events besides `.local/events.jsonl`: comma-separated http(s) URLs, each
+   * POSTed every event as JSON (EventBridge's envelope), with retries and backoff.
+   */
+  EVENT_SINK_URLS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each must be an http(s) URL' })))
+    .default([]),
   /** Local mode also runs reconcile on a timer (seconds). */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(60),
   PAYDUNYA_MODE: z.enum(['test']).optional(),

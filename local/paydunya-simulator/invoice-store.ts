@@ -49,6 +49,8 @@ export interface Payer {
   name?: string;
   phone?: string;
   email?: string;
+  /** How they paid (`card`, `moov-burkina-faso`...); the invoice's first wallet channel, or Orange Money, if not said. */
+  method?: string;
 }
 
 export class SettleError extends Error {
@@ -130,7 +132,7 @@ export class InvoiceStore {
 
   #payment(invoice: SimInvoice, payer: Payer): SimPayment {
     const checkoutPath = invoice.mode === 'test' ? 'sandbox-checkout' : 'checkout';
-    const method = invoice.channels.find((c) => c !== 'card') ?? 'orange-money-burkina';
+    const method = payer.method ?? invoice.channels.find((c) => c !== 'card') ?? 'orange-money-burkina';
     return {
       customer: {
         name: payer.name || invoice.customer.name || 'Awa Ouedraogo',

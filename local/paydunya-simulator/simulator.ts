@@ -8,7 +8,7 @@ import { type DisbursementCalls, Disbursements, type SimDisbursement } from './d
 import { sha512Hex } from './envelope.js';
 import { applyFaultPatch, SimulatorFaults } from './faults.js';
 import { HttpError, parseJson, readBody, sendJson } from './http-util.js';
-import { InvoiceStore, type Mode, type SettleOutcome, type SimInvoice } from './invoice-store.js';
+import { InvoiceStore, type Mode, type Payer, type SettleOutcome, type SimInvoice } from './invoice-store.js';
 import { Settlement, type SettleResult } from './settlement.js';
 
 export type { ApiCalls } from './context.js';
@@ -52,7 +52,7 @@ export interface Simulator {
   /** Create and confirm calls received so far (a copy), faulted ones included: "was PayDunya called at all?". */
   calls(): ApiCalls;
   /** What clicking Pay/Cancel/Fail does, minus the redirect. Rejects for an unknown or already settled invoice. */
-  settle(token: string, outcome: SettleOutcome): Promise<SettleResult>;
+  settle(token: string, outcome: SettleOutcome, payer?: Payer): Promise<SettleResult>;
   /** Posts a settled invoice's IPN again (a replay); the HTTP status the callback answered, if any. */
   resendIpn(token: string): Promise<number | undefined>;
   /** Every disbursement (PUSH) request, oldest first (copies), with `submits` and `paidOutXof`. */
@@ -136,7 +136,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     invoiceCount: (orderId) => (orderId === undefined ? store.size : store.forOrder(orderId).length),
     calls: () => ({ ...calls }),
-    settle: (token, outcome) => settlement.settle(token, outcome),
+    settle: (token, outcome, payer) => settlement.settle(token, outcome, payer),
     resendIpn: (token) => settlement.resend(token),
     disbursements: () => disbursements.list(),
     disbursementCalls: () => ({ ...disburseCalls }),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand as DocScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import type { PaymentEvent } from '../../lambdas/shared/contract/events';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
 import { ITEM_PREFIX } from '../../lambdas/shared/contract/table';
 import type { AppContext } from '../../lambdas/shared/domain/context';
@@ -18,10 +19,13 @@ import { type ApiServer, startApiServer } from '../../local/api-server';
 import { ensureTable } from '../../local/create-table';
 import { attachDynamoFaults, type DynamoFaultOptions, type DynamoFaults } from '../../local/dynamo-faults';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
+import { createHttpEventSink } from '../../local/event-sink';
 import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
+import { type StreamPoller, startStreamPoller } from '../../local/stream-poller';
+import { type EventReceiver, startEventReceiver } from '../support/event-receiver';
 import type { Json } from '../support/json';
 import { PowertoolsOutput, productionTelemetry, teeTelemetry } from '../support/powertools-output';
 import { RecordingTelemetry } from '../support/recording-telemetry';
@@ -64,6 +68,17 @@ export interface Harness {
   /** Every order item in the table, read by scan: the brute force reports and limits are checked against. */
   orders(): Promise<Json[]>;
   alerts(): Promise<{ type: string; severity: string; orderId: string | null; summary: string }[]>;
+  /** Calls an internal (IAM on AWS) route as a service would: JSON body, optional Idempotency-Key. */
+  internal(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
+  /** With `events: true`: the events local mode's publisher POSTed (through the stream poller) to a receiver. */
+  readonly events: EventReceiver | undefined;
+  /** With `events: true`: the stream poller (the event source mapping's twin). */
+  readonly poller: StreamPoller | undefined;
   setFlags(flags: Flags): Promise<void>;
   stop(): Promise<void>;
 }
@@ -89,6 +104,8 @@ export interface HarnessOptions {
   readonly powertools?: boolean;
   /** Injects DynamoDB's failures under load into the context's DynamoDB client (`true`: rules only, no emulation). */
   readonly dynamoFaults?: DynamoFaultOptions | true;
+  /** Runs the stream publisher over the table's stream, delivering to a receiver on loopback (`events`). */
+  readonly events?: boolean;
 }
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
@@ -156,6 +173,24 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     ? { ...built, store: options.wrapStore(built.store, { name: tableName, endpoint }) }
     : built;
   const api = await startApiServer(ctx, port, output ? { afterRequest: () => output.flush() } : {});
+  const events = options.events ? await startEventReceiver() : undefined;
+  const poller = events
+    ? await startStreamPoller({
+        clientConfig: { ...LOCAL_AWS, endpoint },
+        tableName,
+        idleMs: 50,
+        deps: {
+          sink: createHttpEventSink({
+            urls: [events.url],
+            file: join(dir, 'events.jsonl'),
+            attempts: 2,
+            baseDelayMs: 20,
+          }),
+          telemetry: contextTelemetry,
+          clock: { now: () => new Date() },
+        },
+      })
+    : undefined;
 
   const post = (body: unknown, key: string = randomUUID(), headers: Record<string, string> = {}) =>
     fetch(`${api.url}/payments`, {
@@ -175,6 +210,14 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     faults,
     post,
     get: (orderId) => fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`),
+    internal: (method, path, body, headers = {}) =>
+      fetch(`${api.url}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    events,
+    poller,
     async createOrder(overrides = {}) {
       const response = await post(validOrder(overrides));
       if (response.status !== 201)
@@ -216,6 +259,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     setFlags: (flags) => writeFile(flagsFile, JSON.stringify(flags)),
     async stop() {
       output?.stop();
+      await poller?.stop();
+      await events?.stop();
       await api.stop();
       await sim.stop();
       admin.destroy();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import { runDailyReport } from '../../lambdas/shared/domain/reconcile';
 import { bodyOf, type Json } from '../support/json';
@@ -59,28 +59,36 @@ describe('manual review of large payments', () => {
     });
   });
 
-  it('reject moves the paid order to REFUND_REQUESTED, audited; a second decision is refused', async () => {
+  it('reject refunds the whole payment through PayDunya, audited; a second decision is refused', async () => {
     const { orderId, token } = await h.createOrder(order(80_000));
     await h.sim.settle(token, 'completed');
     const response = await review(orderId, { decision: 'reject', reason: 'card flagged by the bank' });
     expect(response.status).toBe(200);
+    expect((await bodyOf(response)).refund).toMatchObject({ amount: 80_000, trigger: 'review-rejected' });
+    await h.sim.disbursementsSettled();
+    await vi.waitFor(async () => expect((await bodyOf(await h.get(orderId))).status).toBe('REFUNDED'));
     const payment = await bodyOf(await h.get(orderId));
-    expect(payment.status).toBe('REFUND_REQUESTED');
-    expect(payment.events.at(-1)).toMatchObject({
+    expect(payment.refundedAmount).toBe(80_000);
+    expect(payment.events.find((e: Json) => e.reason.startsWith('review rejected'))).toMatchObject({
       from: 'COMPLETED',
-      to: 'REFUND_REQUESTED',
+      to: 'COMPLETED',
       actor: 'admin',
     });
+    expect(h.sim.disbursements().filter((d) => d.disburse_id === payment.refunds[0].refundId)).toMatchObject([
+      { amount: 80_000, submits: 1, status: 'success', account_alias: '70123456' },
+    ]);
     const again = await review(orderId, { decision: 'approve', reason: 'changed my mind' });
     expect(again.status).toBe(409);
   });
 
-  it('a late duplicate IPN for a paid order under refund is a duplicate, not a critical conflict', async () => {
+  it('a late duplicate IPN for a refunded order is a duplicate, not a critical conflict', async () => {
     const { orderId, token } = await h.createOrder(order(85_000));
     await h.sim.settle(token, 'completed');
     expect((await review(orderId, { decision: 'reject', reason: 'stolen card report' })).status).toBe(200);
+    await h.sim.disbursementsSettled();
+    await vi.waitFor(async () => expect((await bodyOf(await h.get(orderId))).status).toBe('REFUNDED'));
     expect(await h.sim.resendIpn(token)).toBe(200);
-    expect((await bodyOf(await h.get(orderId))).status).toBe('REFUND_REQUESTED');
+    expect((await bodyOf(await h.get(orderId))).status).toBe('REFUNDED');
     const conflicts = (await h.alerts()).filter((a) => a.orderId === orderId && a.type === 'state-conflict');
     expect(conflicts).toEqual([]);
   });
@@ -134,7 +142,7 @@ describe('daily reconciliation report', () => {
       const entry = byStatus[o.status] ?? { count: 0, amountXof: 0 };
       byStatus[o.status] = { count: entry.count + 1, amountXof: entry.amountXof + o.amount };
     }
-    const paid = orders.filter((o) => ['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED'].includes(o.status));
+    const paid = orders.filter((o) => ['COMPLETED', 'REFUNDED'].includes(o.status));
     // The same definition as the success-rate alarms: customers cancelling (or letting the invoice expire) is
     // their choice, not a failed payment.
     const attempts =

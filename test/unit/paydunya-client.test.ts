@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PaydunyaKeys } from '../../lambdas/shared/contract/secrets';
 import { GatewayError } from '../../lambdas/shared/domain/errors';
-import type { InvoiceRequest } from '../../lambdas/shared/domain/ports';
+import type { DisbursementRequest, InvoiceRequest } from '../../lambdas/shared/domain/ports';
 import { createKeepAliveFetch, type KeepAliveFetch } from '../../lambdas/shared/paydunya/keep-alive-fetch';
 import {
   createPaydunyaClient,
@@ -44,11 +44,23 @@ let base = '';
 let handler: Handler = (_req, res) => res.end(CONFIRM);
 let requests = 0;
 let connections = 0;
+/** What each request carried, in order. */
+let received: { method?: string; url?: string; headers: IncomingMessage['headers']; body: string }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests++;
-    req.resume();
-    req.on('end', () => handler(req, res, requests));
+    const n = requests;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      handler(req, res, n);
+    });
   });
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,6 +76,7 @@ afterEach(() => {
   handler = (_req, res) => res.end(CONFIRM);
   requests = 0;
   connections = 0;
+  received = [];
   for (const transport of transports.splice(0)) transport.close();
   server.closeAllConnections();
 });
@@ -468,5 +481,275 @@ describe('PayDunya client: the confirm parser is as lenient as PayDunya (API.md 
       providerReference: undefined,
       mode: undefined,
     });
+  });
+});
+
+describe('PayDunya client: disbursements (PUSH)', () => {
+  const DISBURSE: DisbursementRequest = {
+    accountAlias: '70123456',
+    amount: 5000,
+    withdrawMode: 'orange-money-burkina',
+    callbackUrl: 'http://127.0.0.1/webhooks/disburse',
+    disburseId: 'refund-1',
+  };
+  const D_TOKEN = 'test_dAbc123';
+  const STATUS = (status: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      response_code: '00',
+      status,
+      amount: '5000',
+      transaction_id: 'DT1234',
+      withdraw_mode: 'orange-money-burkina',
+      updated_at: '2025-01-01 10:00:00',
+      ...extra,
+    });
+  it('get-invoice posts the request once, with the keys, and returns disburse_token (or token as a fallback)', async () => {
+    const { gateway } = client();
+    handler = json('{"response_code":"00","response_text":"ok","disburse_token":"test_dFirst"}');
+    await expect(gateway.createDisbursement('test', KEYS, DISBURSE)).resolves.toEqual({
+      token: 'test_dFirst',
+    });
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ method: 'POST', url: '/disburse/get-invoice' });
+    expect(JSON.parse(received[0]?.body ?? '')).toEqual({
+      account_alias: '70123456',
+      amount: 5000,
+      withdraw_mode: 'orange-money-burkina',
+      callback_url: 'http://127.0.0.1/webhooks/disburse',
+      disburse_id: 'refund-1',
+    });
+    expect(received[0]?.headers).toMatchObject({
+      'paydunya-master-key': 'master',
+      'paydunya-private-key': 'test_private_x',
+      'paydunya-token': 'tok',
+    });
+    handler = json('{"response_code":"00","token":"test_dFallback"}');
+    await expect(gateway.createDisbursement('test', KEYS, DISBURSE)).resolves.toEqual({
+      token: 'test_dFallback',
+    });
+    expect(requests).toBe(2);
+  });
+
+  it('get-invoice: a success without a usable token is refused', async () => {
+    const { gateway } = client();
+    for (const answer of [
+      '{"response_code":"00","response_text":"ok"}',
+      '{"response_code":"00","disburse_token":"../../etc"}',
+      '{"response_code":"00","disburse_token":null,"token":null}',
+    ]) {
+      handler = json(answer);
+      await expect(gateway.createDisbursement('test', KEYS, DISBURSE), answer).rejects.toMatchObject({
+        kind: 'refused',
+        message: 'PayDunya disburse get-invoice: success answer without a usable token',
+      });
+    }
+  });
+
+  it.each<[string, Handler]>([
+    ['HTTP 500', json('<html>500</html>', 500)],
+    ['a reset connection', (req) => req.socket.destroy()],
+    ['an answer slower than the timeout', (_req, res) => setTimeout(() => res.end(STATUS('pending')), 300)],
+    ['malformed JSON', json('{"response_code":"00","resp')],
+    ['HTTP 429', json('{}', 429)],
+    ['JSON without response_code', json('{"status":"pending"}')],
+  ])('get-invoice is tried once: %s', async (_, failure) => {
+    handler = failure;
+    const { gateway, sleeps } = client({ timeoutMs: 100 });
+    await expect(gateway.createDisbursement('test', KEYS, DISBURSE)).rejects.toBeInstanceOf(GatewayError);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requests).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it.each<[string, Handler]>([
+    ['HTTP 500', json('<html>500</html>', 500)],
+    ['HTTP 503', json('{"response_code":"00"}', 503)],
+    ['a reset connection', (req) => req.socket.destroy()],
+    ['an answer slower than the timeout', (_req, res) => setTimeout(() => res.end(STATUS('pending')), 300)],
+    ['malformed JSON', json('{"response_code":"00","resp')],
+    ['HTTP 429', json('{}', 429)],
+    ['a 200 without a response_code', json('{"status":"pending"}')],
+  ])('submit is never retried: %s is unavailable (outcome unknown) after one request', async (_, failure) => {
+    handler = failure;
+    const { gateway, sleeps } = client({ timeoutMs: 100, random: () => 0 });
+    const error: unknown = await gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringContaining('disburse submit-invoice'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(requests).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('submit posts { disburse_invoice, disburse_id } to submit-invoice and reads the accepted state', async () => {
+    handler = json(
+      '{"response_code":"00","response_text":"ok","description":"d","transaction_id":778,"status":"PENDING"}',
+    );
+    const { gateway } = client();
+    await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1')).resolves.toEqual({
+      status: 'pending',
+      rawStatus: 'PENDING',
+      transactionId: '778',
+    });
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ method: 'POST', url: '/disburse/submit-invoice' });
+    expect(JSON.parse(received[0]?.body ?? '')).toEqual({
+      disburse_invoice: D_TOKEN,
+      disburse_id: 'refund-1',
+    });
+  });
+
+  it('an accepted submit without a status is pending; one that says success is success', async () => {
+    const { gateway } = client();
+    handler = json('{"response_code":"00","response_text":"ok"}');
+    await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1')).resolves.toEqual({
+      status: 'pending',
+      rawStatus: '',
+      transactionId: undefined,
+    });
+    handler = json('{"response_code":"00","status":"success","transaction_id":"T1"}');
+    await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1')).resolves.toMatchObject({
+      status: 'success',
+      transactionId: 'T1',
+    });
+  });
+
+  it('a refused submit is refused, with insufficientBalance only when the text speaks of balance or solde', async () => {
+    const cases: [string, number, boolean][] = [
+      ['Solde insuffisant', 200, true],
+      ['Insufficient balance', 200, true],
+      ['Votre SOLDE est insuffisant pour ce retrait', 200, true],
+      ['INSUFFISANT', 200, true],
+      ['Balance too low', 422, true],
+      ['Invalid Masterkey or Private Key or Token', 200, false],
+      ['Disbursement invoice not found', 200, false],
+    ];
+    const { gateway } = client();
+    for (const [text, status, insufficientBalance] of cases) {
+      handler = json(JSON.stringify({ response_code: '1001', response_text: text }), status);
+      requests = 0;
+      await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1'), text).rejects.toMatchObject(
+        {
+          kind: 'refused',
+          responseCode: '1001',
+          insufficientBalance,
+        },
+      );
+      expect(requests, text).toBe(1);
+    }
+  });
+
+  it('check-status posts { disburse_invoice } and maps the status lower-cased, keeping the raw one', async () => {
+    const { gateway } = client();
+    const cases: [string, string][] = [
+      ['created', 'created'],
+      ['pending', 'pending'],
+      ['success', 'success'],
+      ['SUCCESS', 'success'],
+      [' Failed ', 'failed'],
+      ['completed', 'unknown'],
+      ['processing', 'unknown'],
+    ];
+    for (const [raw, status] of cases) {
+      handler = json(STATUS(raw));
+      await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN), raw).resolves.toEqual({
+        status,
+        rawStatus: raw,
+        amount: 5000,
+        transactionId: 'DT1234',
+      });
+    }
+    expect(received[0]).toMatchObject({ method: 'POST', url: '/disburse/check-status' });
+    expect(JSON.parse(received[0]?.body ?? '')).toEqual({ disburse_invoice: D_TOKEN });
+  });
+
+  it('check-status reads the amount as an integer from a string or a number, and an odd one as absent', async () => {
+    const { gateway } = client();
+    handler = json(STATUS('success', { amount: 5000 }));
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).resolves.toMatchObject({ amount: 5000 });
+    handler = json(STATUS('success', { amount: '5000.00' }));
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).resolves.toMatchObject({ amount: 5000 });
+    handler = json(STATUS('success', { amount: 'cinq mille', transaction_id: null }));
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).resolves.toEqual({
+      status: 'success',
+      rawStatus: 'success',
+      amount: undefined,
+      transactionId: undefined,
+    });
+  });
+
+  it('check-status without a status is refused as a bad shape', async () => {
+    handler = json('{"response_code":"00","amount":5000}');
+    await expect(client().gateway.checkDisbursement('test', KEYS, D_TOKEN)).rejects.toMatchObject({
+      kind: 'refused',
+      message: 'PayDunya disburse check-status: the answer does not have the expected shape',
+    });
+  });
+
+  it('check-status is retried on 503 like confirm: backoff with full jitter, then success', async () => {
+    handler = (req, res, n) => (n <= 2 ? json('oops', 503)(req, res) : json(STATUS('success'))(req, res));
+    const { gateway, sleeps } = client({ random: () => 0.5 });
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).resolves.toMatchObject({
+      status: 'success',
+    });
+    expect(requests).toBe(3);
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it('check-status gives up after the maximum number of attempts, and never retries a refusal', async () => {
+    handler = json('oops', 503);
+    const { gateway } = client();
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: 'PayDunya disburse check-status: HTTP 503 (after 3 attempts)',
+    });
+    expect(requests).toBe(3);
+    requests = 0;
+    handler = json('{"response_code":"1001","response_text":"Disbursement invoice not found"}');
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).rejects.toMatchObject({
+      kind: 'refused',
+      notFound: true,
+    });
+    expect(requests).toBe(1);
+  });
+
+  it('a malformed token is refused before anything is sent', async () => {
+    const { gateway } = client();
+    for (const token of ['', '../confirm', 'a'.repeat(65), 'tok en']) {
+      await expect(gateway.submitDisbursement('test', KEYS, token, 'refund-1')).rejects.toMatchObject({
+        kind: 'refused',
+        message: 'PayDunya disburse submit-invoice: malformed token',
+      });
+      await expect(gateway.checkDisbursement('test', KEYS, token)).rejects.toMatchObject({
+        kind: 'refused',
+        message: 'PayDunya disburse check-status: malformed token',
+      });
+    }
+    expect(requests).toBe(0);
+  });
+
+  it('every disbursement call goes through the circuit breaker: once open, none reaches PayDunya', async () => {
+    handler = json('oops', 500);
+    const guard = createPaydunyaCircuit({
+      telemetry: new RecordingTelemetry(),
+      alerts: { publish: async () => undefined },
+      settings: { consecutiveFailures: 1 },
+    });
+    const { gateway } = client({ guard });
+    await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1')).rejects.toThrow('HTTP 500');
+    expect(requests).toBe(1);
+    await expect(gateway.createDisbursement('test', KEYS, DISBURSE)).rejects.toThrow(
+      'circuit breaker is open',
+    );
+    await expect(gateway.submitDisbursement('test', KEYS, D_TOKEN, 'refund-1')).rejects.toThrow(
+      'circuit breaker is open',
+    );
+    await expect(gateway.checkDisbursement('test', KEYS, D_TOKEN)).rejects.toThrow('circuit breaker is open');
+    expect(requests).toBe(1);
   });
 });

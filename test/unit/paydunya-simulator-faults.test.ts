@@ -178,6 +178,10 @@ describe('PayDunya simulator faults', () => {
       down: false,
       createFaultsRemaining: null,
       confirmFaultsRemaining: null,
+      disburseLoseAnswer: false,
+      disburseFail: false,
+      disburseInsufficientBalance: false,
+      disburseDelayMs: 0,
     });
   });
 
@@ -230,6 +234,23 @@ describe('PayDunya simulator faults', () => {
       expect(faults.toJSON()).toMatchObject({ createDelayMs: 2000, down: true, dropIpn: false });
     });
 
+    it('takes the disbursement switches too', () => {
+      const faults = new SimulatorFaults();
+      applyFaultsFromEnv(
+        faults,
+        '{"disburseLoseAnswer":true,"disburseFail":true,"disburseInsufficientBalance":true,"disburseDelayMs":1500}',
+      );
+      expect(faults.toJSON()).toMatchObject({
+        disburseLoseAnswer: true,
+        disburseFail: true,
+        disburseInsufficientBalance: true,
+        disburseDelayMs: 1500,
+      });
+      expect(() => applyFaultsFromEnv(new SimulatorFaults(), '{"disburseDelayMs":120001}')).toThrow(
+        'SIM_FAULTS',
+      );
+    });
+
     it('an empty or missing value changes nothing', () => {
       const faults = new SimulatorFaults();
       expect(applyFaultsFromEnv(faults, undefined)).toEqual({});
@@ -272,11 +293,52 @@ describe('PayDunya simulator faults', () => {
       ['a wrong type', '{"ipnCopies":"2"}'],
       ['an out-of-range value', '{"ipnCopies":0}'],
       ['an unknown target', '{"malformedJson":"softpay"}'],
+      ['a disbursement delay out of range', '{"disburseDelayMs":-1}'],
     ])('answers 400 to %s and changes nothing', async (_label, payload) => {
       const res = await post(faultsUrl(), payload);
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual({ error: expect.any(String) });
       expect(sim.faults.toJSON()).toMatchObject({ dropIpn: false, ipnCopies: 1, malformedJson: null });
+    });
+
+    it('POST sets the disbursement switches, which the next submit then uses', async () => {
+      const res = await post(
+        faultsUrl(),
+        JSON.stringify({ disburseInsufficientBalance: true, disburseDelayMs: 10 }),
+      );
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ disburseInsufficientBalance: true, disburseDelayMs: 10 });
+      const api = sim.apiBase('test');
+      const created = (await (
+        await fetch(`${api}/disburse/get-invoice`, {
+          method: 'POST',
+          headers: HEADERS,
+          body: JSON.stringify({
+            account_alias: '70123456',
+            amount: 1000,
+            withdraw_mode: 'moov-burkina-faso',
+            callback_url: `${receiver.url}/disburse`,
+          }),
+        })
+      ).json()) as JsonObject;
+      expect(created.response_code).toBe('00');
+      const submit = () =>
+        fetch(`${api}/disburse/submit-invoice`, {
+          method: 'POST',
+          headers: HEADERS,
+          body: JSON.stringify({ disburse_invoice: created.disburse_token }),
+        }).then((r) => r.json() as Promise<JsonObject>);
+      expect(await submit()).toEqual({
+        response_code: '1001',
+        response_text: 'Solde insuffisant / Insufficient balance',
+      });
+      expect(await submit()).toMatchObject({ response_code: '00', status: 'pending' });
+      await sim.disbursementsSettled();
+      expect(sim.disbursements().find((d) => d.disburse_token === created.disburse_token)).toMatchObject({
+        status: 'success',
+        submits: 1,
+        paidOutXof: 1000,
+      });
     });
 
     it('POST /__sim/faults/reset resets', async () => {

@@ -70,22 +70,24 @@ export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDe
     );
   }
   ctx.telemetry.count(METRICS.reviewDecided, 1, { decision: input.decision });
+  if (refund) ctx.telemetry.count(METRICS.refundRequested, 1, { trigger: 'review-rejected' });
+  // Paid out as far as PayDunya lets now (a refund that ends at once re-issues the report itself).
+  const now = refund
+    ? await advanceRefundSafely(ctx, order.orderId, refund.refund.refundId)
+    : { ...order, review: decided };
   // The decision changes the report of the day the payment was booked on, if that report was already made.
   if (order.bookedDay) {
     await reissueReportIfBuilt(
       ctx,
       order.bookedDay,
       `review ${approved ? 'approval' : 'rejection'} of order ${order.orderId}`,
-      [{ ...order, review: decided, ...refund?.set }],
+      [now ?? { ...order, review: decided, ...refund?.set }],
     );
   }
-  if (!refund) return { orderId: order.orderId, status: 'COMPLETED', review: decided.status };
-  ctx.telemetry.count(METRICS.refundRequested, 1, { trigger: 'review-rejected' });
-  const now = await advanceRefundSafely(ctx, order.orderId, refund.refund.refundId);
   return {
     orderId: order.orderId,
     status: now?.status ?? 'COMPLETED',
     review: decided.status,
-    refund: refundView(now?.refunds?.[refund.refund.refundId] ?? refund.refund),
+    ...(refund ? { refund: refundView(now?.refunds?.[refund.refund.refundId] ?? refund.refund) } : {}),
   };
 };
