@@ -38,8 +38,12 @@ const ROUTE_TABLE: readonly Route[] = [
   route(ROUTES.createPayment, handleCreatePayment),
   route(ROUTES.getPayment, handleGetPayment),
   route(ROUTES.paydunyaWebhook, handleWebhook),
+  route(ROUTES.disbursementWebhook, handleWebhook),
   route(ROUTES.adminReport, handleAdmin),
   route(ROUTES.adminReview, handleAdmin),
+  route(ROUTES.recordFulfilment, handleAdmin),
+  route(ROUTES.requestRefund, handleAdmin),
+  route(ROUTES.findByReference, handleAdmin),
 ];
 
 const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
@@ -103,7 +107,7 @@ const toEvent = (
       path: url.pathname,
       resourcePath: matched.resource,
       stage: 'local',
-      // Admin routes are IAM-authorized on AWS; locally the operator is whoever can reach loopback.
+      // Internal routes are IAM-authorized on AWS; locally the operator is whoever can reach loopback.
       identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userArn: 'local-operator' },
     },
   } as unknown as ApiEvent;
