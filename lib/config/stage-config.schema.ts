@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { flagsSchema } from '../../lambdas/shared/contract/flags';
+import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
 import { storeInfoSchema } from '../../lambdas/shared/contract/store-info';
 
 /** The stages this app deploys; each is one account/region pair with its own data and application stacks. */
@@ -49,6 +49,31 @@ const functionSettingsSchema = z.object({
 const scheduledFunctionSettingsSchema = functionSettingsSchema.extend({
   timeoutSeconds: z.number().int().min(1).max(900),
 });
+
+/**
+ * A stream consumer answers no API request either: its timeout bounds how long one batch may hold its shard (the
+ * next records of that shard wait meanwhile).
+ */
+const streamFunctionSettingsSchema = functionSettingsSchema.extend({
+  timeoutSeconds: z.number().int().min(1).max(900),
+});
+
+/**
+ * A stage's flag overrides: every flag optional, and a flag the stage leaves out stays out. `flagsSchema.partial()`
+ * would not do: zod fills a flag that has a schema default (refunds_enabled) with that default, which would then
+ * override DEFAULT_FLAGS in every stage that does not name the flag.
+ */
+const flagOverridesSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(flagsSchema.shape).map(([name, schema]) => [
+      name,
+      (schema instanceof z.ZodDefault ? schema.unwrap() : schema).optional(),
+    ]),
+  ),
+) as unknown as z.ZodType<Partial<Flags>, Partial<Flags>>;
+
+/** An alarm on a count the code emits: it fires at this many in its period. */
+const countAlarmSchema = z.object({ threshold: z.number().int().min(1) });
 
 /** One field of a fixed daily UTC time in an EventBridge cron: a plain number, no wildcard, list or range. */
 const cronNumber = (max: number) =>
@@ -169,6 +194,23 @@ export const stageConfigSchema = z
       lambdaErrors: z.object({ threshold: z.number().int().min(1) }),
       lambdaThrottles: z.object({ threshold: z.number().int().min(1) }),
       dynamoThrottles: z.object({ threshold: z.number().int().min(1) }),
+      /**
+       * The oldest table change not yet handed to the event publisher (the stream mapping's IteratorAge, maximum
+       * over a minute): past this, a committed change has not been published (THRESHOLDS.events).
+       */
+      eventPublishLag: z.object({ thresholdSeconds: z.number().int().min(1).max(86_400) }),
+      /** Events the bus refused (the publisher retries them; a warning). */
+      eventPublishFailed: countAlarmSchema,
+      /** Refunds PayDunya ended `Failed` (critical: a customer is owed money). */
+      refundFailed: countAlarmSchema,
+      /** Refunds SUBMITTED longer than THRESHOLDS.refunds.stuckSubmittedMinutes, counted by each reconcile run. */
+      refundStuck: countAlarmSchema,
+      /** Disbursements refused for lack of funds on Temba's PayDunya account (critical: refunds stop). */
+      disbursementBalanceLow: countAlarmSchema,
+      /** Refunds handed to a person (MANUAL: card, operator not served, refunds off, over the daily cap). */
+      refundManual: countAlarmSchema,
+      /** Paid orders ticketing has not acknowledged in time, counted by each reconcile run (warning). */
+      fulfilmentOverdue: countAlarmSchema,
     }),
     alerts: z.object({ critical: subscriptionsSchema, warning: subscriptionsSchema }),
     limits: z.object({
@@ -178,16 +220,31 @@ export const stageConfigSchema = z
         windowSeconds: z.number().int().min(60),
       }),
     }),
-    /** Overrides of DEFAULT_FLAGS for this stage: daily limits, review threshold, live payments... */
-    flags: flagsSchema.partial(),
+    /** Overrides of DEFAULT_FLAGS for this stage: daily limits, review threshold, live payments, refunds... */
+    flags: flagOverridesSchema,
+    /** Payment events (EventBridge bus `temba-payments-<stage>`): how long the archive keeps them for replay. */
+    events: z.object({ archiveRetentionDays: z.number().int().min(1).max(3_650) }),
+    /** Ticketing's acknowledgements: a paid order unacknowledged this long raises a warning (THRESHOLDS.fulfilment). */
+    fulfilment: z.object({
+      ackMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60),
+    }),
     functions: z.object({
       createPayment: functionSettingsSchema,
       paymentStatus: functionSettingsSchema,
       webhook: functionSettingsSchema,
       /** Scheduled: reconcile runs and the daily report. */
       reconcile: scheduledFunctionSettingsSchema,
-      /** The IAM-authorised operator routes (reports, review decisions). */
+      /**
+       * The IAM-authorised operator and service routes (reports, review decisions, fulfilment, refunds, lookups by
+       * reference); a refund calls PayDunya inline (get-invoice, submit, check-status when the submit is ambiguous).
+       */
       admin: functionSettingsSchema,
+      /** Reads the table's stream and puts payment events on the bus. */
+      eventPublisher: streamFunctionSettingsSchema,
     }),
     /** When the scheduled work runs; THRESHOLDS holds the shared defaults, a stage may override them. */
     schedules: z.object({
@@ -278,6 +335,13 @@ export const stageConfigSchema = z
           'must leave at least 2 s beyond one PayDunya call timeout',
         );
       }
+    }
+    // A refund asked on the admin routes makes its disbursement inline: get-invoice, then submit.
+    if (config.functions.admin.timeoutSeconds * 1000 < 2 * config.paydunya.timeoutMs + 2_000) {
+      issue(
+        ['functions', 'admin', 'timeoutSeconds'],
+        'must leave at least 2 s beyond two PayDunya call timeouts (a refund gets its invoice, then submits it)',
+      );
     }
     const peak = config.capacity.peakCheckoutsPerSecond;
     const quotas = config.capacity.accountQuotas;

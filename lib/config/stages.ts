@@ -31,6 +31,15 @@ const GO_LIVE_ALARMS = {
   lambdaErrors: { threshold: 1 },
   lambdaThrottles: { threshold: 1 },
   dynamoThrottles: { threshold: 1 },
+  // Issue 12: a committed change must be on the bus within 60 s; every refund that fails, sticks or needs a person,
+  // and every refusal for lack of PayDunya balance, is worth a message.
+  eventPublishLag: { thresholdSeconds: THRESHOLDS.events.maxPublishLagSeconds },
+  eventPublishFailed: { threshold: 1 },
+  refundFailed: { threshold: 1 },
+  refundStuck: { threshold: 1 },
+  disbursementBalanceLow: { threshold: 1 },
+  refundManual: { threshold: 1 },
+  fulfilmentOverdue: { threshold: 1 },
 };
 
 const FUNCTIONS = {
@@ -39,7 +48,11 @@ const FUNCTIONS = {
   webhook: { memoryMb: 512, timeoutSeconds: 20 },
   // A run confirms pending orders 5 at a time (8 s per PayDunya call at worst); it must end before the next one.
   reconcile: { memoryMb: 512, timeoutSeconds: 300 },
-  admin: { memoryMb: 256, timeoutSeconds: 10 },
+  // A refund disburses inline: get-invoice, submit and, when the submit answer is lost, check-status (8 s each at
+  // worst) fit in 28 s, under API Gateway's 29 s.
+  admin: { memoryMb: 256, timeoutSeconds: 28 },
+  // Up to 100 stream records a batch, put on the bus 10 per PutEvents call: seconds, not minutes.
+  eventPublisher: { memoryMb: 256, timeoutSeconds: 30 },
 };
 
 /**
@@ -80,6 +93,12 @@ const CARRIER_NAT_WAF = {
   paymentsRateLimit: { limit: 1_500, windowSeconds: 60 },
   globalRateLimit: { limit: 30_000, windowSeconds: 60 },
 } as const;
+
+/** How long the events archive keeps every event for replay, by stage (the table keeps the audit trail for good). */
+const EVENT_ARCHIVE_DAYS = { dev: 7, staging: 90, prod: 365 } as const;
+
+/** Ticketing's acknowledgement window: the shared THRESHOLDS, which a stage may override here. */
+const FULFILMENT = { ackMinutes: THRESHOLDS.fulfilment.ackMinutes };
 
 /** Reconcile and daily report times: the shared THRESHOLDS, which a stage may override here. */
 const SCHEDULES = {
@@ -122,7 +141,10 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     alarms: GO_LIVE_ALARMS,
     alerts: { critical: { emails: ['payments-dev@temba.app'], sms: [] }, warning: { emails: [], sms: [] } },
     limits: { customerAttempts: THRESHOLDS.customerAttempts },
+    // Refunds on with the shared default cap (DEFAULT_FLAGS: 1,000,000 XOF a day), test money only.
     flags: {},
+    events: { archiveRetentionDays: EVENT_ARCHIVE_DAYS.dev },
+    fulfilment: FULFILMENT,
     functions: FUNCTIONS,
     schedules: SCHEDULES,
     rollout: { lambda: 'all-at-once', flags: 'all-at-once' },
@@ -162,7 +184,13 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     },
     // The load test reuses one customer: let it through; the go-live value is tested in prod.
     limits: { customerAttempts: { max: 200, windowSeconds: THRESHOLDS.customerAttempts.windowSeconds } },
-    flags: { daily_limit: { enabled: true, max_xof: 50_000_000, max_count: 5_000 } },
+    // Refunds capped at the day's payment limit: a load test may refund everything it paid (test money).
+    flags: {
+      daily_limit: { enabled: true, max_xof: 50_000_000, max_count: 5_000 },
+      refunds_enabled: { enabled: true, daily_cap_xof: 50_000_000 },
+    },
+    events: { archiveRetentionDays: EVENT_ARCHIVE_DAYS.staging },
+    fulfilment: FULFILMENT,
     // 50 POST/s x 2 s = 100; 400 GET/s x 0.1 s = 40; 50 IPN/s x 2 s = 100. 240 of the 900 reservable.
     functions: reserving({ createPayment: 100, paymentStatus: 40, webhook: 100 }),
     schedules: SCHEDULES,
@@ -224,7 +252,12 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       live_payments: { enabled: true },
       manual_review: { enabled: true, threshold_xof: 100_000 },
       daily_limit: { enabled: true, max_xof: 5_000_000, max_count: 500 },
+      // Automatic refunds send back at most a fifth of the day's payment limit (5,000,000 XOF) a day: past that,
+      // a refund goes MANUAL with an alert, so a bug or an abused route cannot drain the PayDunya balance.
+      refunds_enabled: { enabled: true, daily_cap_xof: 1_000_000 },
     },
+    events: { archiveRetentionDays: EVENT_ARCHIVE_DAYS.prod },
+    fulfilment: FULFILMENT,
     // 250 POST/s x 4 s = 1,000 (PayDunya may slow from a 2 s p99 to 4 s before a checkout is refused);
     // 4,000 GET/s x 0.1 s = 400; 300 IPN/s x 2 s = 600. 2,000 of the 2,900 reservable under a 3,000 quota.
     functions: reserving({ createPayment: 1_000, paymentStatus: 400, webhook: 600 }),

@@ -16,8 +16,11 @@ export interface ApiFirewallProps {
   readonly paymentsPath: string;
   /** Prefix of the webhook routes restricted to the allowlist. */
   readonly webhooksPathPrefix: string;
-  /** Path of PayDunya's IPN route: never counted by the global per-IP rule (PayDunya delivers in bursts). */
-  readonly webhookPath: string;
+  /**
+   * Paths of PayDunya's callbacks (the IPN, the disbursement callback): never counted by the global per-IP rule
+   * (PayDunya delivers in bursts, from few addresses).
+   */
+  readonly webhookPaths: readonly string[];
   readonly paymentsRateLimit: RateLimit;
   readonly globalRateLimit: RateLimit;
   readonly webhookAllowlist: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] };
@@ -86,7 +89,7 @@ const managedGroup = (
 /**
  * The web ACL in front of the API stage. In priority order: AWS IP reputation list; the webhook IP allowlist
  * (only when addresses are configured); a body-size limit matching the handlers' LIMITS.maxBodyBytes; a per-IP
- * flood guard on POST /payments; a per-IP flood guard on everything but the PayDunya webhook; AWS common rules
+ * flood guard on POST /payments; a per-IP flood guard on everything but PayDunya's callbacks; AWS common rules
  * and known bad inputs. The per-IP limits are sized for carrier NAT (docs/capacity-notes.md): customers are
  * limited one by one in code.
  * Logs go to CloudWatch Logs with the Authorization and Cookie headers and the query string (which carries the
@@ -105,6 +108,22 @@ export class ApiFirewall extends Construct {
     const rules: CfnWebACL.RuleProperty[] = [
       managedGroup(WAF_RULES.ipReputation, 0, 'AWSManagedRulesAmazonIpReputationList'),
     ];
+
+    if (props.webhookPaths.length === 0) throw new Error('ApiFirewall needs the webhook paths');
+    const webhookPathMatches = props.webhookPaths.map(
+      (path): CfnWebACL.StatementProperty => ({
+        byteMatchStatement: {
+          fieldToMatch: { uriPath: {} },
+          positionalConstraint: 'ENDS_WITH',
+          searchString: path.toLowerCase(),
+          textTransformations: PATH_TRANSFORMS,
+        },
+      }),
+    );
+    const webhookPathsStatement: CfnWebACL.StatementProperty =
+      webhookPathMatches.length === 1
+        ? (webhookPathMatches[0] as CfnWebACL.StatementProperty)
+        : { orStatement: { statements: webhookPathMatches } };
 
     const { ipv4, ipv6 } = props.webhookAllowlist;
     if (ipv4.length > 0 || ipv6.length > 0) {
@@ -214,22 +233,12 @@ export class ApiFirewall extends Construct {
             aggregateKeyType: 'IP',
             limit: props.globalRateLimit.limit,
             evaluationWindowSec: props.globalRateLimit.windowSeconds,
-            // Everything but PayDunya's IPNs, which arrive in a rush from a few PayDunya addresses right after an
-            // on-sale; blocking them would leave paid orders pending. The webhook keeps the allowlist rule (when
-            // addresses are configured), the managed rules and its own API Gateway throttle. ENDS_WITH matches with
-            // or without the execute-api stage prefix; another path ending so matches no API resource (403).
-            scopeDownStatement: {
-              notStatement: {
-                statement: {
-                  byteMatchStatement: {
-                    fieldToMatch: { uriPath: {} },
-                    positionalConstraint: 'ENDS_WITH',
-                    searchString: props.webhookPath.toLowerCase(),
-                    textTransformations: PATH_TRANSFORMS,
-                  },
-                },
-              },
-            },
+            // Everything but PayDunya's callbacks: IPNs arrive in a rush from a few PayDunya addresses right after
+            // an on-sale (blocking them would leave paid orders pending), disbursement callbacks likewise after a
+            // wave of refunds (an event cancelled). The webhooks keep the allowlist rule (when addresses are
+            // configured), the managed rules and their API Gateway throttle. ENDS_WITH matches with or without the
+            // execute-api stage prefix; another path ending so matches no API resource (403).
+            scopeDownStatement: { notStatement: { statement: webhookPathsStatement } },
           },
         },
         visibilityConfig: visibility(WAF_RULES.globalRate),

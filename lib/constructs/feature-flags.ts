@@ -133,7 +133,8 @@ export class FeatureFlags extends Construct implements FlagsSource {
     this.profile = new HostedConfiguration(this, 'Flags', {
       application: this.application,
       name: 'payment-flags',
-      description: 'payments_enabled, live_payments, manual_review, daily_limit',
+      description:
+        'payments_enabled, live_payments, manual_review, daily_limit, refunds_enabled (and its daily cap)',
       type: ConfigurationType.FEATURE_FLAGS,
       content: ConfigurationContent.fromInlineJson(JSON.stringify(featureFlagsDocument(props.flags))),
       deploymentStrategy: this.strategy,

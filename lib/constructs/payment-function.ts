@@ -8,7 +8,7 @@ import {
   LambdaDeploymentGroup,
 } from 'aws-cdk-lib/aws-codedeploy';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
+import { type IEventBus, Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -17,8 +17,10 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName } from '../../lambdas/shared/contract/env';
+import { EVENTS } from '../../lambdas/shared/contract/events';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/contract/metrics';
 import type { LambdaRollout } from '../config';
 import { LAMBDA_BUNDLING } from './lambda-bundling';
@@ -278,6 +280,83 @@ export class PaymentFunction extends Construct {
     this.fn.addEnvironment(ENV.piiKeyArn, key.keyArn);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ sid: 'EncryptPii', actions: ['kms:GenerateDataKey'], resources: [key.keyArn] }),
+    );
+    return this;
+  }
+
+  /**
+   * `PII_KEY_ARN` + Decrypt on the PII key only: the function reads customer details another function encrypted
+   * (the payer's phone, to pay a refund back to it) and can encrypt none.
+   */
+  decryptsPiiWith(key: IKey): this {
+    this.fn.addEnvironment(ENV.piiKeyArn, key.keyArn);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'DecryptPii', actions: ['kms:Decrypt'], resources: [key.keyArn] }),
+    );
+    return this;
+  }
+
+  /**
+   * `EVENT_BUS_NAME` + PutEvents on that bus only, and only for events whose source is ours (`events:source`):
+   * the function cannot put events on any other bus nor pass for another producer.
+   */
+  publishesEventsTo(bus: IEventBus): this {
+    this.fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'PublishEvents',
+        actions: ['events:PutEvents'],
+        resources: [bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': EVENTS.source } },
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * What an event source mapping on a DynamoDB stream polls with the function's role: the stream's shards and
+   * records (that stream only), and Decrypt on the table key, through DynamoDB only, since stream records are
+   * encrypted with it. The mapping itself is made by the caller (see PaymentEvents).
+   */
+  readsStreamOf(streamArn: string, tableKey: IKey): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadStream',
+        actions: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        resources: [streamArn],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'StreamKey',
+        actions: ['kms:Decrypt'],
+        resources: [tableKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Where its event source mapping sends the description of a batch it gave up on (Lambda sends it with the
+   * function's role): SendMessage on that queue only, and its key, used only through SQS.
+   */
+  sendsFailuresTo(queue: IQueue, key: IKey): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'FailuresKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+      }),
     );
     return this;
   }

@@ -39,13 +39,19 @@ export interface PaymentsMonitoringProps {
 
 /**
  * A metric the Lambda code emits through Powertools (EMF): namespace, name and the `service` dimension come
- * from the shared contract. Alarms read these totals; breakdowns (`method`, `reason`) are extra dimension sets.
+ * from the shared contract. Alarms read these totals; breakdowns (`method`, `reason`, `outcome`) are extra
+ * dimension sets, emitted beside the total with `service` plus the breakdown's dimension (powertools-telemetry.ts).
  */
-export const serviceMetric = (name: MetricName, period: Duration, statistic: string = Stats.SUM): Metric =>
+export const serviceMetric = (
+  name: MetricName,
+  period: Duration,
+  statistic: string = Stats.SUM,
+  breakdown: Readonly<Record<string, string>> = {},
+): Metric =>
   new Metric({
     namespace: METRIC_NAMESPACE,
     metricName: name,
-    dimensionsMap: { service: SERVICE_NAME },
+    dimensionsMap: { service: SERVICE_NAME, ...breakdown },
     statistic,
     period,
   });

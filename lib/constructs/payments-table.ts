@@ -4,6 +4,7 @@ import {
   AttributeType,
   Billing,
   ProjectionType,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -25,10 +26,14 @@ const attribute = (key: KeyAttribute): Attribute => ({
 
 /**
  * The single payments table, built from the shared definition (`TABLE`) that local mode uses too: on-demand,
- * point-in-time recovery, encrypted with the stage's table key, TTL on idempotency records.
+ * point-in-time recovery, encrypted with the stage's table key, TTL on idempotency records, and a stream of every
+ * committed write (old and new image, `TABLE.stream`): the outbox the event publisher reads. Stream records are
+ * encrypted with the table key too, and kept 24 hours.
  */
 export class PaymentsTable extends Construct {
   readonly table: TableV2;
+  /** ARN of the table's stream (DynamoDB Streams), what the event publisher's mapping reads. */
+  readonly tableStreamArn: string;
 
   constructor(scope: Construct, id: string, props: PaymentsTableProps) {
     super(scope, id);
@@ -42,6 +47,7 @@ export class PaymentsTable extends Construct {
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
       timeToLiveAttribute: TABLE.ttlAttribute,
+      dynamoStream: StreamViewType[TABLE.stream],
       globalSecondaryIndexes: Object.values(TABLE.indexes).map((index) => ({
         indexName: index.name,
         partitionKey: attribute(index.partitionKey),
@@ -50,5 +56,8 @@ export class PaymentsTable extends Construct {
         nonKeyAttributes: [...index.projectedAttributes],
       })),
     });
+    const streamArn = this.table.tableStreamArn;
+    if (!streamArn) throw new Error('the payments table has no stream');
+    this.tableStreamArn = streamArn;
   }
 }

@@ -11,6 +11,8 @@ import { type StageConfig, stageFlags } from '../config';
 import { AlertTopics } from '../constructs/alert-topics';
 import { ApiFirewall } from '../constructs/api-firewall';
 import { FeatureFlags } from '../constructs/feature-flags';
+import { FulfilmentOperations } from '../constructs/fulfilment-operations';
+import { PaymentEvents } from '../constructs/payment-events';
 import { PaymentFunction } from '../constructs/payment-function';
 import { PaymentsApi, type RouteOptions } from '../constructs/payments-api';
 import { PaymentsMonitoring } from '../constructs/payments-monitoring';
@@ -32,22 +34,45 @@ const handlerEntry = (fn: string): string =>
 
 /**
  * The public routes this stack serves, with why each has no authorizer (cdk-nag APIG4/COG4 acknowledgements
- * carry these). The operator routes (OPERATOR_ROUTES) are IAM-authorised: `api.addRoute` maps their
- * `auth: 'iam'` to AWS_IAM.
+ * carry these). The operator and service routes (OPERATOR_ROUTES) are IAM-authorised: `api.addRoute` maps their
+ * `auth: 'iam'` to AWS_IAM. No public route moves money back: refunds and fulfilment are IAM only.
  */
 export const PUBLIC_ROUTES = [
   'createPayment',
   'getPayment',
   'paydunyaWebhook',
+  'disbursementWebhook',
 ] as const satisfies readonly RouteName[];
 export type PublicRouteName = (typeof PUBLIC_ROUTES)[number];
 
-/** Operator routes, served by the admin function: SigV4-signed by IAM principals, never called by browsers. */
-export const OPERATOR_ROUTES = ['adminReport', 'adminReview'] as const satisfies readonly RouteName[];
+/**
+ * Public routes with their own API Gateway throttle from the stage config (`api.routeThrottling`); the others (the
+ * disbursement callback: one per refund) get a bucket of the stage default, per method.
+ */
+export const THROTTLED_ROUTES = [
+  'createPayment',
+  'getPayment',
+  'paydunyaWebhook',
+] as const satisfies readonly (keyof StageConfig['api']['routeThrottling'] & PublicRouteName)[];
+
+/**
+ * Operator and service routes, served by the admin function: SigV4-signed by IAM principals (operators, Temba's
+ * ticketing and support tools), never called by browsers.
+ */
+export const OPERATOR_ROUTES = [
+  'adminReport',
+  'adminReview',
+  'recordFulfilment',
+  'requestRefund',
+  'findByReference',
+] as const satisfies readonly RouteName[];
 export type OperatorRouteName = (typeof OPERATOR_ROUTES)[number];
 const OPERATOR_ROUTE_OPTIONS: Record<OperatorRouteName, RouteOptions> = {
   adminReport: {},
   adminReview: { jsonObjectBody: true },
+  recordFulfilment: { jsonObjectBody: true },
+  requestRefund: { jsonObjectBody: true },
+  findByReference: {},
 };
 
 const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
@@ -69,6 +94,12 @@ const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
       'PayDunya cannot send credentials: each IPN is authenticated by the master-key hash and our HMAC-signed ' +
       'callback URL, then trusted only after a confirm call to PayDunya; WAF restricts sources when an IP set exists.',
   },
+  disbursementWebhook: {
+    publicBecause:
+      'PayDunya cannot sign its disbursement callbacks: the callback URL carries an HMAC signature made by us for ' +
+      'that refund, and each callback is only a trigger, confirmed with a check-status call to PayDunya before ' +
+      'anything changes; WAF restricts sources when an IP set exists.',
+  },
 };
 
 /**
@@ -79,11 +110,19 @@ const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
 export class ApplicationStack extends Stack {
   readonly api: PaymentsApi;
   readonly functions: Readonly<Record<PublicRouteName, PaymentFunction>>;
-  /** Scheduled: reconcile runs and the daily report. */
+  /** Scheduled: reconcile runs (orders, refunds to resume, acknowledgements overdue) and the daily report. */
   readonly reconcile: PaymentFunction;
-  /** The operator routes (reports, review decisions). */
+  /** The operator and service routes (reports, review decisions, fulfilment, refunds, lookups by reference). */
   readonly admin: PaymentFunction;
+  /** Reads the table's stream and puts payment events on the bus. */
+  readonly eventPublisher: PaymentFunction;
+  /** Every function of the stack, each once. */
+  readonly allFunctions: readonly PaymentFunction[];
   readonly reconcileOperations: ReconcileOperations;
+  /** The payment events bus, its archive, the stream mapping and its alarms. */
+  readonly events: PaymentEvents;
+  /** Acknowledgement and refund alarms, and their dashboard row. */
+  readonly fulfilmentOperations: FulfilmentOperations;
   /** The monthly backup-restoration drill, where data is kept (staging, prod). */
   readonly restoreDrill: RestoreDrill | undefined;
   readonly alerts: AlertTopics;
@@ -115,7 +154,7 @@ export class ApplicationStack extends Stack {
       corsOrigins: config.api.corsOrigins,
       throttling: config.api.throttling,
       // Each public route its own bucket: a polling flood on GET cannot spend what POST /payments needs.
-      methodThrottling: PUBLIC_ROUTES.map((name) => ({
+      methodThrottling: THROTTLED_ROUTES.map((name) => ({
         method: ROUTES[name].method,
         path: ROUTES[name].path,
         ...config.api.routeThrottling[name],
@@ -158,7 +197,8 @@ export class ApplicationStack extends Stack {
 
     // An IPN updates the order and its own audit trail in one write (a transaction with the limit slices when it
     // ends unpaid); a late payment is counted in the day's limit (BatchGetItem reads the slices) and re-issues a
-    // report already made for the day it leaves (byDay index, report item).
+    // report already made for the day it leaves (byDay index, report item). A disbursement callback (same function)
+    // only triggers a check-status call and the refund's audited update on its order.
     const webhook = this.addFunction(ROUTES.paydunyaWebhook.fn, config.functions.webhook)
       .usesTable(data.table, data.tableKey, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], {
         queryIndexes: [TABLE.indexes.byToken.name, TABLE.indexes.byDay.name],
@@ -170,12 +210,19 @@ export class ApplicationStack extends Stack {
       .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
       .setsEnv(ENV.publicBaseUrl, publicBaseUrl);
 
-    this.functions = { createPayment, getPayment: paymentStatus, paydunyaWebhook: webhook };
+    this.functions = {
+      createPayment,
+      getPayment: paymentStatus,
+      paydunyaWebhook: webhook,
+      disbursementWebhook: webhook,
+    };
     for (const name of PUBLIC_ROUTES)
       this.api.addRoute(ROUTES[name], this.functions[name], ROUTE_OPTIONS[name]);
 
     // Reconcile settles orders through the webhook's state machine (order update + audit put + day counters,
-    // limit release) and stores the daily report; it lists stale orders on the byStatus index, never the table.
+    // limit release) and stores the daily report; it lists stale orders, refunds to resume and paid orders not
+    // acknowledged on the byStatus index, never the table. Resuming a refund may build its disbursement (the
+    // payer's phone, decrypted; the callback URL; the refunds flag and daily cap).
     this.reconcile = this.addFunction('reconcile', config.functions.reconcile)
       .usesTable(
         data.table,
@@ -183,29 +230,49 @@ export class ApplicationStack extends Stack {
         ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
         { queryIndexes: [TABLE.indexes.byStatus.name, TABLE.indexes.byDay.name] },
       )
+      .decryptsPiiWith(data.piiKey)
       .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
       .readsSecret(ENV.signingSecretArn, data.signingSecret)
       .publishesAlerts(this.alerts)
+      .setsEnv(ENV.paydunyaMode, config.paydunya.mode)
       .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
-      .setsEnv(ENV.checkoutWindowMinutes, String(THRESHOLDS.checkout.windowMinutes));
+      .setsEnv(ENV.publicBaseUrl, publicBaseUrl)
+      .setsEnv(ENV.checkoutWindowMinutes, String(THRESHOLDS.checkout.windowMinutes))
+      .setsEnv(ENV.fulfilmentAckMinutes, String(config.fulfilment.ackMinutes));
 
-    // Reads reports and orders; a review decision is one audited order write, and re-issues the report of the
-    // day the payment was booked on if it was already made (byDay index, report item, warning alert).
+    // Reads reports and orders (by id, by day, by Temba's reference); a review decision, an acknowledgement or a
+    // refund is one audited order write (the refund cap and idempotency items beside it), and may re-issue the
+    // report of the day the payment was booked on (byDay index, report item, warning alert). A refund disburses
+    // inline: PayDunya keys, the callback URL signed with the signing secret, the payer's phone decrypted (never
+    // encrypted here), the refunds flag and daily cap.
     this.admin = this.addFunction(ROUTES.adminReport.fn, config.functions.admin)
-      .usesTable(data.table, data.tableKey, ['GetItem', 'PutItem', 'UpdateItem'], {
-        queryIndexes: [TABLE.indexes.byDay.name],
+      .usesTable(data.table, data.tableKey, ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'], {
+        queryIndexes: [TABLE.indexes.byDay.name, TABLE.indexes.byReference.name],
       })
-      .publishesAlerts(this.alerts);
+      .decryptsPiiWith(data.piiKey)
+      .readsSecret(ENV.paydunyaSecretArn, data.paydunyaSecret)
+      .readsSecret(ENV.signingSecretArn, data.signingSecret)
+      .publishesAlerts(this.alerts)
+      .setsEnv(ENV.paydunyaMode, config.paydunya.mode)
+      .setsEnv(ENV.paydunyaTimeoutMs, String(config.paydunya.timeoutMs))
+      .setsEnv(ENV.publicBaseUrl, publicBaseUrl);
     for (const name of OPERATOR_ROUTES)
       this.api.addRoute(ROUTES[name], this.admin, OPERATOR_ROUTE_OPTIONS[name]);
-    const allFunctions = [...Object.values(this.functions), this.reconcile, this.admin];
+
+    // Granted and wired to the table's stream by PaymentEvents, below.
+    this.eventPublisher = this.addFunction('event-publisher', config.functions.eventPublisher);
+    // The disbursement callback is served by the webhook function: each function once.
+    this.allFunctions = [
+      ...new Set([...Object.values(this.functions), this.reconcile, this.admin, this.eventPublisher]),
+    ];
+    const allFunctions = this.allFunctions;
 
     this.firewall = new ApiFirewall(this, 'Firewall', {
       stage: config.stage,
       apiStageArn: this.api.api.deploymentStage.stageArn,
       paymentsPath: ROUTES.createPayment.path,
       webhooksPathPrefix: '/webhooks/',
-      webhookPath: ROUTES.paydunyaWebhook.path,
+      webhookPaths: [ROUTES.paydunyaWebhook.path, ROUTES.disbursementWebhook.path],
       paymentsRateLimit: config.waf.paymentsRateLimit,
       globalRateLimit: config.waf.globalRateLimit,
       webhookAllowlist: config.waf.webhookAllowlist,
@@ -230,6 +297,24 @@ export class ApplicationStack extends Stack {
       topics: this.alerts,
       dashboard: this.monitoring.dashboard,
     });
+    this.events = new PaymentEvents(this, 'Events', {
+      stage: config.stage,
+      publisher: this.eventPublisher,
+      tableStreamArn: data.tableStreamArn,
+      tableKey: data.tableKey,
+      archiveRetentionDays: config.events.archiveRetentionDays,
+      thresholds: config.alarms,
+      topics: this.alerts,
+      dashboard: this.monitoring.dashboard,
+    });
+    this.fulfilmentOperations = new FulfilmentOperations(this, 'FulfilmentOperations', {
+      stage: config.stage,
+      thresholds: config.alarms,
+      reconcileEveryMinutes: config.schedules.reconcileEveryMinutes,
+      ackMinutes: config.fulfilment.ackMinutes,
+      topics: this.alerts,
+      dashboard: this.monitoring.dashboard,
+    });
 
     this.restoreDrill = RESTORE_DRILL_STAGES.includes(config.stage)
       ? new RestoreDrill(this, 'BackupRestoreDrill', {
@@ -247,7 +332,7 @@ export class ApplicationStack extends Stack {
       monitors: this.monitoring.criticalAlarms,
       rollout: config.rollout.flags,
     });
-    createPayment.readsFlags(this.flags);
+    for (const fn of [createPayment, this.admin, this.reconcile]) fn.readsFlags(this.flags);
 
     for (const fn of allFunctions) fn.rollsBackOn(this.monitoring.successRateCritical);
 
@@ -256,6 +341,15 @@ export class ApplicationStack extends Stack {
       value: `${publicBaseUrl}${ROUTES.paydunyaWebhook.path}`,
       description: 'IPN endpoint (the callback URL each invoice carries is this plus a signed query)',
     });
+    new CfnOutput(this, 'DisbursementCallbackUrl', {
+      value: `${publicBaseUrl}${ROUTES.disbursementWebhook.path}`,
+      description: "Disbursement callback endpoint (each refund's callback URL is this plus a signed query)",
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.events.bus.eventBusName,
+      description: 'Payment events bus: ticketing subscribes with a rule on it (source temba.payments)',
+    });
+    new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 

@@ -16,6 +16,8 @@ export interface DataStackProps extends StackProps {
 /** What the application stack receives from the data stack. */
 export interface PaymentsData {
   readonly table: ITableV2;
+  /** The table's stream (every committed write, old and new image), encrypted with the table key. */
+  readonly tableStreamArn: string;
   readonly tableKey: IKey;
   /** Envelope encryption of customer e-mail, phone and name before they reach the table. */
   readonly piiKey: IKey;
@@ -29,6 +31,7 @@ export interface PaymentsData {
  */
 export class DataStack extends Stack implements PaymentsData {
   readonly table: ITableV2;
+  readonly tableStreamArn: string;
   readonly tableKey: IKey;
   readonly piiKey: IKey;
   readonly paydunyaSecret: ISecret;
@@ -56,12 +59,14 @@ export class DataStack extends Stack implements PaymentsData {
       removalPolicy,
     });
 
-    this.table = new PaymentsTable(this, 'Payments', {
+    const payments = new PaymentsTable(this, 'Payments', {
       stage: config.stage,
       key: this.tableKey,
       removalPolicy,
       deletionProtection: config.removal.deletionProtection,
-    }).table;
+    });
+    this.table = payments.table;
+    this.tableStreamArn = payments.tableStreamArn;
 
     new PaymentsBackup(this, 'Backup', {
       stage: config.stage,

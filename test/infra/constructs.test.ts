@@ -99,7 +99,7 @@ describe('ApiFirewall webhook allowlist', () => {
       apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
       paymentsPath: ROUTES.createPayment.path,
       webhooksPathPrefix: '/webhooks/',
-      webhookPath: ROUTES.paydunyaWebhook.path,
+      webhookPaths: [ROUTES.paydunyaWebhook.path, ROUTES.disbursementWebhook.path],
       paymentsRateLimit: { limit: 10, windowSeconds: 600 },
       globalRateLimit: { limit: 1000, windowSeconds: 300 },
       webhookAllowlist: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8::/32'] },
@@ -110,7 +110,7 @@ describe('ApiFirewall webhook allowlist', () => {
     template = Template.fromStack(stack);
   });
 
-  it('blocks /webhooks/* from any address outside the configured IPv4 and IPv6 sets', () => {
+  it('blocks /webhooks/* (the IPN and the disbursement callback) from any address outside the configured IPv4 and IPv6 sets', () => {
     template.hasResourceProperties('AWS::WAFv2::IPSet', {
       IPAddressVersion: 'IPV4',
       Addresses: ['203.0.113.0/24'],
@@ -131,9 +131,12 @@ describe('ApiFirewall webhook allowlist', () => {
       ByteMatchStatement: { SearchString: '/webhooks/', PositionalConstraint: 'CONTAINS' },
     });
     expect(JSON.stringify(outside)).toMatch(/^\{"NotStatement":\{"Statement":\{"OrStatement"/);
+    // Both PayDunya callbacks sit under the prefix the rule matches (CONTAINS, so with or without a stage prefix).
+    for (const route of [ROUTES.paydunyaWebhook, ROUTES.disbursementWebhook])
+      expect(`/v1${route.path}`.toLowerCase()).toContain('/webhooks/');
   });
 
-  it('still rate-limits every other route per IP, and leaves the webhook to its allowlist rule', () => {
+  it("still rate-limits every other route per IP, and leaves PayDunya's two callbacks to the allowlist rule", () => {
     const rules = onlyResource(template, 'AWS::WAFv2::WebACL').Properties.Rules as {
       Name: string;
       Priority: number;
@@ -141,19 +144,51 @@ describe('ApiFirewall webhook allowlist', () => {
     }[];
     const global = rules.find((rule) => rule.Name === WAF_RULES.globalRate);
     const allowlist = rules.find((rule) => rule.Name === WAF_RULES.webhookAllowlist);
+    const endsWith = (path: string) => ({
+      ByteMatchStatement: expect.objectContaining({
+        FieldToMatch: { UriPath: {} },
+        PositionalConstraint: 'ENDS_WITH',
+        SearchString: path,
+      }),
+    });
     expect(global?.Statement.RateBasedStatement?.ScopeDownStatement).toEqual({
       NotStatement: {
         Statement: {
-          ByteMatchStatement: expect.objectContaining({
-            FieldToMatch: { UriPath: {} },
-            PositionalConstraint: 'ENDS_WITH',
-            SearchString: ROUTES.paydunyaWebhook.path,
-          }),
+          OrStatement: {
+            Statements: [endsWith(ROUTES.paydunyaWebhook.path), endsWith(ROUTES.disbursementWebhook.path)],
+          },
         },
       },
     });
     // The allowlist is evaluated first: an IPN from outside the PayDunya set is blocked before any rate rule.
     expect(allowlist?.Priority).toBeLessThan(global?.Priority ?? 0);
+  });
+
+  it('keeps the single-path scope-down as one match when only the IPN is given', () => {
+    const stack = bareStack();
+    new ApiFirewall(stack, 'Firewall', {
+      stage: 'dev',
+      apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
+      paymentsPath: '/payments',
+      webhooksPathPrefix: '/webhooks/',
+      webhookPaths: ['/webhooks/paydunya'],
+      paymentsRateLimit: { limit: 10, windowSeconds: 600 },
+      globalRateLimit: { limit: 1000, windowSeconds: 300 },
+      webhookAllowlist: { ipv4: [], ipv6: [] },
+      maxBodyBytes: LIMITS.maxBodyBytes,
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    const rules = onlyResource(Template.fromStack(stack), 'AWS::WAFv2::WebACL').Properties.Rules as {
+      Name: string;
+      Statement: { RateBasedStatement?: { ScopeDownStatement?: unknown } };
+    }[];
+    expect(
+      rules.find((rule) => rule.Name === WAF_RULES.globalRate)?.Statement.RateBasedStatement
+        ?.ScopeDownStatement,
+    ).toMatchObject({
+      NotStatement: { Statement: { ByteMatchStatement: { SearchString: '/webhooks/paydunya' } } },
+    });
   });
 
   it('refuses a body limit WAF cannot inspect', () => {
@@ -165,7 +200,7 @@ describe('ApiFirewall webhook allowlist', () => {
           apiStageArn: 'arn:aws:apigateway:eu-west-3::/restapis/abc/stages/v1',
           paymentsPath: '/payments',
           webhooksPathPrefix: '/webhooks/',
-          webhookPath: '/webhooks/paydunya',
+          webhookPaths: ['/webhooks/paydunya'],
           paymentsRateLimit: { limit: 10, windowSeconds: 600 },
           globalRateLimit: { limit: 1000, windowSeconds: 300 },
           webhookAllowlist: { ipv4: [], ipv6: [] },

@@ -2,6 +2,7 @@ import { beforeAll, describe } from 'vitest';
 import { STAGES } from '../../lib/config';
 import { applicationStackSuite } from './suites/application-stack.suite';
 import { dataStackSuite } from './suites/data-stack.suite';
+import { eventsAndRefundsSuite } from './suites/events-and-refunds.suite';
 import { guardrailsSuite } from './suites/guardrails.suite';
 import { operationsSuite } from './suites/operations.suite';
 import { type SynthesizedStage, synthStage } from './support/synth-stage';
@@ -24,5 +25,6 @@ describe.each(STAGES)('stage %s', (stage) => {
   describe('data stack', () => dataStackSuite(stage, get));
   describe('application stack', () => applicationStackSuite(stage, get));
   describe('operations (reconcile, reports, review)', () => operationsSuite(stage, get));
+  describe('events, fulfilment and refunds (issue 12)', () => eventsAndRefundsSuite(stage, get));
   describe('guardrails', () => guardrailsSuite(get));
 });

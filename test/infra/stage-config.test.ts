@@ -55,6 +55,53 @@ describe('stage config', () => {
     expect(stageFlags(loadStageConfig('prod')).live_payments.enabled).toBe(true);
   });
 
+  it('deploys refunds on everywhere, with a cap each stage sets deliberately (or the shared default in dev)', () => {
+    // A stage that does not name refunds_enabled gets DEFAULT_FLAGS', not the schema default (off, cap 0).
+    expect(loadStageConfig('dev').flags).not.toHaveProperty('refunds_enabled');
+    expect(stageFlags(loadStageConfig('dev')).refunds_enabled).toEqual(DEFAULT_FLAGS.refunds_enabled);
+    expect(STAGE_CONFIGS.staging.flags?.refunds_enabled).toEqual({
+      enabled: true,
+      daily_cap_xof: 50_000_000,
+    });
+    expect(STAGE_CONFIGS.prod.flags?.refunds_enabled).toEqual({ enabled: true, daily_cap_xof: 1_000_000 });
+    // Prod's cap is a fifth of its daily payment limit: a runaway refund loop cannot drain the PayDunya balance.
+    const prod = stageFlags(loadStageConfig('prod'));
+    expect(prod.refunds_enabled.daily_cap_xof).toBeLessThan(prod.daily_limit.max_xof);
+  });
+
+  it('refuses an unknown flag and a negative refund cap in the overrides', () => {
+    const configs = withStage('dev', (config) => ({
+      ...config,
+      flags: { refund_enabled: { enabled: true } } as StageConfigInput['flags'],
+    }));
+    expect(loadError('dev', configs)).toContain('refund_enabled');
+    const negative = withStage('dev', (config) => ({
+      ...config,
+      flags: { refunds_enabled: { enabled: true, daily_cap_xof: -1 } },
+    }));
+    expect(loadError('dev', negative)).toContain('flags.refunds_enabled.daily_cap_xof');
+  });
+
+  it('archives payment events 7 days in dev, 90 in staging, a year in prod; acknowledgements are due within THRESHOLDS', () => {
+    expect(STAGES.map((stage) => loadStageConfig(stage).events.archiveRetentionDays)).toEqual([7, 90, 365]);
+    for (const stage of STAGES) {
+      expect(loadStageConfig(stage).fulfilment.ackMinutes).toBe(THRESHOLDS.fulfilment.ackMinutes);
+      expect(loadStageConfig(stage).alarms.eventPublishLag.thresholdSeconds).toBe(
+        THRESHOLDS.events.maxPublishLagSeconds,
+      );
+    }
+  });
+
+  it('refuses an admin timeout that cannot cover an inline disbursement (get-invoice, then submit)', () => {
+    const configs = withStage('prod', (config) => ({
+      ...config,
+      functions: { ...config.functions, admin: { memoryMb: 256, timeoutSeconds: 10 } },
+    }));
+    expect(loadError('prod', configs)).toContain(
+      'functions.admin.timeoutSeconds: must leave at least 2 s beyond two PayDunya call timeouts',
+    );
+  });
+
   it('refuses an unknown or missing stage, saying how to pass one', () => {
     expect(loadError('qa')).toBe("Got stage 'qa': pass -c stage=dev|staging|prod");
     expect(loadError(undefined)).toBe('Got no stage: pass -c stage=dev|staging|prod');

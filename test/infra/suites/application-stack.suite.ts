@@ -12,7 +12,12 @@ import { STAGE_CONFIGS, TRAFFIC_MODEL } from '../../../lib/config/stages';
 import { WAF_RULES } from '../../../lib/constructs/api-firewall';
 import { featureFlagsDocument } from '../../../lib/constructs/feature-flags';
 import type { PaymentFunction } from '../../../lib/constructs/payment-function';
-import { PUBLIC_ROUTES, type PublicRouteName } from '../../../lib/stacks/application-stack';
+import {
+  OPERATOR_ROUTES,
+  PUBLIC_ROUTES,
+  type PublicRouteName,
+  THROTTLED_ROUTES,
+} from '../../../lib/stacks/application-stack';
 import type { SynthesizedStage } from '../support/synth-stage';
 import {
   inTemplate,
@@ -70,6 +75,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
           createPayment: config().functions.createPayment,
           getPayment: config().functions.paymentStatus,
           paydunyaWebhook: config().functions.webhook,
+          disbursementWebhook: config().functions.webhook,
         }[route];
         const resource = functionResource(route);
         expect(resource.Properties).toMatchObject({
@@ -298,7 +304,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
     });
 
-    it.each(PUBLIC_ROUTES)(
+    it.each(THROTTLED_ROUTES)(
       '%s has its own throttle from the stage config, and keeps execution logging without bodies',
       (route) => {
         const { method, path } = ROUTES[route];
@@ -316,10 +322,25 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
             ThrottlingBurstLimit: config().api.routeThrottling[route].burstLimit,
           },
         ]);
-        // The stage default plus one entry per public route, nothing else.
-        expect(methodSettings()).toHaveLength(1 + PUBLIC_ROUTES.length);
+        // The stage default plus one entry per throttled public route, nothing else.
+        expect(methodSettings()).toHaveLength(1 + THROTTLED_ROUTES.length);
       },
     );
+
+    it('runs the disbursement callback and the service routes under the stage default (a bucket per method)', () => {
+      for (const name of ['disbursementWebhook', ...OPERATOR_ROUTES] as const) {
+        const { method, path } = ROUTES[name];
+        expect(
+          methodSettings().filter(
+            (setting) => setting.HttpMethod === method && setting.ResourcePath === settingPath(path),
+          ),
+        ).toEqual([]);
+      }
+      // One fulfilment acknowledgement per completed payment: the default bucket admits the stage's peak.
+      expect(config().api.throttling.rateLimit).toBeGreaterThanOrEqual(
+        config().capacity.peakCheckoutsPerSecond,
+      );
+    });
 
     if (stage === 'prod') {
       it('admits the sized on-sale peak: 200 checkouts/s, their preflights, 20 polls and 1.5 IPNs per checkout', () => {
@@ -347,20 +368,21 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       '%s is routed to the function alias (never $LATEST), with request validation',
       (route) => {
         const { method, path } = ROUTES[route];
+        const resource = get().stacks.application.api.api.root.resourceForPath(path);
         const methods = Object.values(resourcesOf(get().application, 'AWS::ApiGateway::Method')).filter(
-          (resource) => resource.Properties.HttpMethod === method,
+          (candidate) =>
+            candidate.Properties.HttpMethod === method &&
+            JSON.stringify(candidate.Properties.ResourceId) ===
+              JSON.stringify({ Ref: logicalIdOf(resource) }),
         );
         const aliasRef = { Ref: logicalIdOf(fn(route).alias) };
-        const routed = methods.filter((resource) =>
-          JSON.stringify(resource.Properties.Integration).includes(JSON.stringify(aliasRef)),
-        );
-        expect(routed).toHaveLength(1);
-        expect(routed[0]?.Properties).toMatchObject({
+        expect(methods).toHaveLength(1);
+        expect(JSON.stringify(methods[0]?.Properties.Integration)).toContain(JSON.stringify(aliasRef));
+        expect(methods[0]?.Properties).toMatchObject({
+          AuthorizationType: 'NONE',
           Integration: { Type: 'AWS_PROXY' },
           RequestValidatorId: { Ref: expect.stringMatching(/^ApiValidator/) },
         });
-        const resource = get().stacks.application.api.api.root.resourceForPath(path);
-        expect(routed[0]?.Properties.ResourceId).toEqual({ Ref: logicalIdOf(resource) });
         get().application.hasResourceProperties('AWS::Lambda::Permission', {
           FunctionName: aliasRef,
           Principal: 'apigateway.amazonaws.com',
@@ -383,16 +405,17 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       });
     });
 
-    it('answers CORS preflights for the configured origins on /payments only, never on the webhook', () => {
+    it('answers CORS preflights for the configured origins on /payments only, never on the webhooks or service routes', () => {
       const preflights = Object.values(resourcesOf(get().application, 'AWS::ApiGateway::Method')).filter(
         (resource) => resource.Properties.HttpMethod === 'OPTIONS',
       );
       expect(preflights).toHaveLength(2);
-      const webhookResource = get().stacks.application.api.api.root.resourceForPath(
-        ROUTES.paydunyaWebhook.path,
-      );
+      const api = get().stacks.application.api.api;
+      const withPreflight = [ROUTES.createPayment.path, ROUTES.getPayment.path].map((path) => ({
+        Ref: logicalIdOf(api.root.resourceForPath(path)),
+      }));
       for (const preflight of preflights) {
-        expect(preflight.Properties.ResourceId).not.toEqual({ Ref: logicalIdOf(webhookResource) });
+        expect(withPreflight).toContainEqual(preflight.Properties.ResourceId);
         const text = JSON.stringify(preflight.Properties);
         for (const origin of config().api.corsOrigins) expect(text).toContain(origin);
       }
@@ -481,8 +504,20 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       });
     }
 
-    it("counts every route per IP except PayDunya's IPNs: the global rule's scope-down excludes /webhooks/paydunya", () => {
+    it("counts every route per IP except PayDunya's callbacks: the global rule's scope-down excludes the IPN and the disbursement callback", () => {
       expect(rule(WAF_RULES.globalRate)).toMatchObject({ Action: { Block: {} } });
+      const endsWith = (path: string) => ({
+        ByteMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          PositionalConstraint: 'ENDS_WITH',
+          SearchString: path,
+          TextTransformations: [
+            { Priority: 0, Type: 'URL_DECODE' },
+            { Priority: 1, Type: 'NORMALIZE_PATH' },
+            { Priority: 2, Type: 'LOWERCASE' },
+          ],
+        },
+      });
       expect(rule(WAF_RULES.globalRate)?.Statement.RateBasedStatement).toEqual({
         AggregateKeyType: 'IP',
         Limit: config().waf.globalRateLimit.limit,
@@ -490,14 +525,10 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         ScopeDownStatement: {
           NotStatement: {
             Statement: {
-              ByteMatchStatement: {
-                FieldToMatch: { UriPath: {} },
-                PositionalConstraint: 'ENDS_WITH',
-                SearchString: ROUTES.paydunyaWebhook.path,
-                TextTransformations: [
-                  { Priority: 0, Type: 'URL_DECODE' },
-                  { Priority: 1, Type: 'NORMALIZE_PATH' },
-                  { Priority: 2, Type: 'LOWERCASE' },
+              OrStatement: {
+                Statements: [
+                  endsWith(ROUTES.paydunyaWebhook.path),
+                  endsWith(ROUTES.disbursementWebhook.path),
                 ],
               },
             },
@@ -798,6 +829,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         'live_payments',
         'manual_review',
         'daily_limit',
+        'refunds_enabled',
       ]);
       // What AppConfig serves back is { flag: { enabled, ...attributes } }: the shape the code parses.
       const served = flagsSchema.parse(document.values);
@@ -806,6 +838,25 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       expect(document.flags.daily_limit?.attributes).toEqual({
         max_xof: { constraints: { type: 'number', required: true, minimum: 1 } },
         max_count: { constraints: { type: 'number', required: true, minimum: 1 } },
+      });
+    });
+
+    const refundCap = { dev: 1_000_000, staging: 50_000_000, prod: 1_000_000 }[stage];
+    it(`deploys refunds_enabled like the other flags: on, with a daily cap of ${refundCap.toLocaleString('en')} XOF`, () => {
+      const version = onlyResource(get().application, 'AWS::AppConfig::HostedConfigurationVersion');
+      const document = JSON.parse(String(version.Properties.Content)) as ReturnType<
+        typeof featureFlagsDocument
+      >;
+      // Declared with its typed attribute, although its schema carries a zod default (for older local files).
+      expect(document.flags.refunds_enabled).toEqual({
+        name: 'refunds_enabled',
+        attributes: { daily_cap_xof: { constraints: { type: 'number', required: true, minimum: 0 } } },
+      });
+      // The stage's value, not the schema default (off, cap 0) that a partial parse of the overrides would inject.
+      expect(document.values.refunds_enabled).toEqual({ enabled: true, daily_cap_xof: refundCap });
+      expect(flagsSchema.parse(document.values).refunds_enabled).toEqual({
+        enabled: true,
+        daily_cap_xof: refundCap,
       });
     });
 

@@ -14,7 +14,7 @@ export const dataStackSuite = (stage: StageName, get: () => SynthesizedStage): v
     const table = () => onlyResource(get().data, 'AWS::DynamoDB::GlobalTable');
     const replica = () => (table().Properties.Replicas as Record<string, unknown>[])[0] ?? {};
 
-    it('is built from the shared TABLE definition: name, keys, both indexes, on-demand', () => {
+    it('is built from the shared TABLE definition: name, keys, every index (byReference included), on-demand', () => {
       get().data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
         TableName: TABLE.nameFor(stage),
         BillingMode: 'PAY_PER_REQUEST',
@@ -31,6 +31,34 @@ export const dataStackSuite = (stage: StageName, get: () => SynthesizedStage): v
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
         })),
       });
+    });
+
+    it('indexes orders by Temba reference (byReference, sparse, projecting the order id only)', () => {
+      const indexes = table().Properties.GlobalSecondaryIndexes as { IndexName: string }[];
+      expect(indexes.map((index) => index.IndexName)).toContain(TABLE.indexes.byReference.name);
+      expect(indexes.find((index) => index.IndexName === TABLE.indexes.byReference.name)).toEqual({
+        IndexName: 'byReference',
+        KeySchema: [
+          { AttributeName: 'gsi4pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi4sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['orderId'] },
+      });
+    });
+
+    it('streams every committed write with old and new image (TABLE.stream): the outbox of payment events', () => {
+      expect(TABLE.stream).toBe('NEW_AND_OLD_IMAGES');
+      expect(table().Properties.StreamSpecification).toEqual({ StreamViewType: TABLE.stream });
+    });
+
+    it("hands the stream's ARN to the application stack by reference", () => {
+      const { data, application } = get().stacks;
+      expect(inTemplate(data, data.tableStreamArn)).toEqual({
+        'Fn::GetAtt': [logicalIdOf(data.table), 'StreamArn'],
+      });
+      expect(JSON.stringify(inTemplate(application, data.tableStreamArn))).toContain(
+        `TembaPayments-${stage}-Data`,
+      );
     });
 
     it('expires idempotency records through TTL on expiresAt', () => {

@@ -115,16 +115,49 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       },
     );
 
-    it('reconcile gets exactly what the webhook context reads: table, both secrets, both topics, PayDunya timeout', () => {
+    const flagsVariables = () => ({
+      [ENV.appConfigApplication]: { Ref: logicalIdOf(app().flags.application) },
+      [ENV.appConfigEnvironment]: { Ref: logicalIdOf(app().flags.environment) },
+      [ENV.appConfigProfile]: inTemplate(app(), app().flags.profileId),
+    });
+    const publicBaseUrl = () => inTemplate(app(), config().urls.publicBaseUrl ?? app().api.publicBaseUrl);
+
+    it('reconcile gets the webhook context plus what resuming a refund and watching acknowledgements read: PII key, flags, PayDunya mode, callback base URL, acknowledgement window', () => {
       expect(variablesOf(fn('reconcile'))).toEqual({
         [ENV.stage]: stage,
         [ENV.tableName]: inTemplate(app(), data().table.tableName),
+        [ENV.piiKeyArn]: inTemplate(app(), data().piiKey.keyArn),
         [ENV.paydunyaSecretArn]: inTemplate(app(), data().paydunyaSecret.secretArn),
         [ENV.signingSecretArn]: inTemplate(app(), data().signingSecret.secretArn),
         [ENV.criticalTopicArn]: topicRef('critical'),
         [ENV.warningTopicArn]: topicRef('warning'),
+        ...flagsVariables(),
+        [ENV.paydunyaMode]: config().paydunya.mode,
         [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
+        [ENV.publicBaseUrl]: publicBaseUrl(),
         [ENV.checkoutWindowMinutes]: String(THRESHOLDS.checkout.windowMinutes),
+        [ENV.fulfilmentAckMinutes]: String(config().fulfilment.ackMinutes),
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(config().fulfilment.ackMinutes).toBe(THRESHOLDS.fulfilment.ackMinutes);
+    });
+
+    it('admin gets the table, PII key, both secrets, both topics, flags and PayDunya settings (a refund disburses inline): no CORS origins, no checkout URLs', () => {
+      expect(variablesOf(fn('admin'))).toEqual({
+        [ENV.stage]: stage,
+        [ENV.tableName]: inTemplate(app(), data().table.tableName),
+        [ENV.piiKeyArn]: inTemplate(app(), data().piiKey.keyArn),
+        [ENV.paydunyaSecretArn]: inTemplate(app(), data().paydunyaSecret.secretArn),
+        [ENV.signingSecretArn]: inTemplate(app(), data().signingSecret.secretArn),
+        [ENV.criticalTopicArn]: topicRef('critical'),
+        [ENV.warningTopicArn]: topicRef('warning'),
+        ...flagsVariables(),
+        [ENV.paydunyaMode]: config().paydunya.mode,
+        [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
+        [ENV.publicBaseUrl]: publicBaseUrl(),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -132,17 +165,10 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       });
     });
 
-    it('admin gets the table, both topics (a review may re-issue a report) and telemetry settings: no secrets or CORS origins', () => {
-      expect(variablesOf(fn('admin'))).toEqual({
-        [ENV.stage]: stage,
-        [ENV.tableName]: inTemplate(app(), data().table.tableName),
-        [ENV.criticalTopicArn]: topicRef('critical'),
-        [ENV.warningTopicArn]: topicRef('warning'),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      });
+    it('admin has time for an inline disbursement: get-invoice and submit, under API Gateway 29 s', () => {
+      const timeoutSeconds = config().functions.admin.timeoutSeconds;
+      expect(timeoutSeconds * 1000).toBeGreaterThanOrEqual(2 * config().paydunya.timeoutMs + 2_000);
+      expect(timeoutSeconds).toBeLessThanOrEqual(28);
     });
   });
 
@@ -177,7 +203,20 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       }),
     });
 
-    it('reconcile: settles orders, gives limit shares back, frees keys (delete), lists them on byStatus and builds reports on byDay only (no table query), secrets, alerts', () => {
+    const flags = () => ({
+      ReadFlags: allow(
+        ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
+        app().flags.configurationArn,
+      ),
+    });
+    const secrets = () => ({
+      ReadPaydunyaSecretArn: allow(['secretsmanager:GetSecretValue'], data().paydunyaSecret.secretArn),
+      ReadSigningSecretArn: allow(['secretsmanager:GetSecretValue'], data().signingSecret.secretArn),
+    });
+    // Decrypt only: the payer's phone, to pay a refund back to it; neither function encrypts customer details.
+    const decryptsPii = () => ({ DecryptPii: allow(['kms:Decrypt'], data().piiKey.keyArn) });
+
+    it('reconcile: settles orders, gives limit shares back, frees keys (delete), lists them on byStatus and builds reports on byDay only (no table query), decrypts PII (refunds), secrets, alerts, flags', () => {
       expect(statementsOf('reconcile')).toEqual({
         ...base('reconcile'),
         ...writesTable(),
@@ -198,19 +237,43 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
             `${data().table.tableArn}/index/${TABLE.indexes.byStatus.name}`,
           ],
         ),
-        ReadPaydunyaSecretArn: allow(['secretsmanager:GetSecretValue'], data().paydunyaSecret.secretArn),
-        ReadSigningSecretArn: allow(['secretsmanager:GetSecretValue'], data().signingSecret.secretArn),
+        ...decryptsPii(),
+        ...secrets(),
         ...alerts(),
+        ...flags(),
       });
     });
 
-    it('admin: reads orders and reports, records a review as one order write (get, put, update), re-issues the report (byDay index, alerts); nothing else', () => {
+    it('admin: reads orders, reports and refund caps (get, batch get), records reviews, acknowledgements and refunds as order writes (put, update), queries byDay and byReference only, decrypts PII, secrets, alerts, flags; nothing else', () => {
       expect(statementsOf('admin')).toEqual({
         ...base('admin'),
         ...writesTable(),
-        TableIndexes: allow(['dynamodb:Query'], `${data().table.tableArn}/index/${TABLE.indexes.byDay.name}`),
+        Table: allow(
+          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          data().table.tableArn,
+        ),
+        TableIndexes: allow(
+          ['dynamodb:Query'],
+          [
+            `${data().table.tableArn}/index/${TABLE.indexes.byDay.name}`,
+            `${data().table.tableArn}/index/${TABLE.indexes.byReference.name}`,
+          ],
+        ),
+        ...decryptsPii(),
+        ...secrets(),
         ...alerts(),
+        ...flags(),
       });
+    });
+
+    it('neither admin nor reconcile can encrypt with the PII key (no GenerateDataKey): only create-payment does', () => {
+      for (const name of OPERATIONS_FUNCTIONS) {
+        const onPiiKey = Object.values(statementsOf(name)).filter(
+          (statement) =>
+            JSON.stringify(statement.Resource) === JSON.stringify(inTemplate(app(), data().piiKey.keyArn)),
+        );
+        expect(onPiiKey.flatMap((statement) => statement.Action)).toEqual(['kms:Decrypt']);
+      }
     });
   });
 
@@ -320,11 +383,14 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
       },
     );
 
-    it('requires a JSON object body on the review decision', () => {
-      const { construct } = methodOf('adminReview');
-      const resource = resourcesOf(template(), 'AWS::ApiGateway::Method')[logicalIdOf(construct)];
-      expect(resource?.Properties.RequestModels).toEqual({ 'application/json': expect.anything() });
-    });
+    it.each(['adminReview', 'recordFulfilment', 'requestRefund'] as const)(
+      '%s requires a JSON object body',
+      (name) => {
+        const { construct } = methodOf(name);
+        const resource = resourcesOf(template(), 'AWS::ApiGateway::Method')[logicalIdOf(construct)];
+        expect(resource?.Properties.RequestModels).toEqual({ 'application/json': expect.anything() });
+      },
+    );
 
     it('answers no CORS preflight: browsers cannot call them', () => {
       const operatorResources = OPERATOR_ROUTES.map((name) => methodOf(name).resourceRef);
