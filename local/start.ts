@@ -4,6 +4,7 @@
  *   DynamoDB Local   http://127.0.0.1:8000   (DYNAMODB_PORT; in memory, or DYNAMODB_DATA_DIR to keep data)
  *   PayDunya sim     http://127.0.0.1:8001   (SIMULATOR_PORT)
  *   API              http://localhost:3000   (PORT)
+ *   Payment events   .local/events.jsonl, and POSTed to each URL in EVENT_SINK_URLS (comma-separated)
  *
  * With PAYDUNYA_MODE=test and real sandbox keys (PAYDUNYA_MASTER_KEY, PAYDUNYA_PRIVATE_KEY, PAYDUNYA_TOKEN), the
  * simulator is not started and the same handlers talk to PayDunya's real sandbox.
@@ -15,6 +16,7 @@
  * "rules":[{"error":"TransactionConflictException","probability":0.05}]}'.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
 import { reconcilePending } from '../lambdas/shared/domain/reconcile';
@@ -24,11 +26,13 @@ import { startApiServer } from './api-server';
 import { ensureTable } from './create-table';
 import { attachDynamoFaultConfig, type DynamoFaults } from './dynamo-faults';
 import { startDynamoDbLocal, waitForDynamo } from './dynamodb-local';
+import { createHttpEventSink } from './event-sink';
 import { buildLocalContext, type LocalContextOptions } from './local-context';
 import { LOCAL_DIR, localContextOptions, localDynamo, localEnv } from './local-env';
 import { prepareLocalFiles } from './local-files';
 import { applyFaultsFromEnv } from './paydunya-simulator/faults';
 import { startSimulator } from './paydunya-simulator/simulator';
+import { startStreamPoller } from './stream-poller';
 
 const env = localEnv;
 
@@ -119,7 +123,23 @@ const main = async () => {
       });
     }
 
-    // As the EventBridge schedule does on AWS: settle PENDING orders whose IPN never came.
+    // As the event source mapping and EventBridge do on AWS: every committed change's event, from the table's stream.
+    const eventsFile = join(dir, 'events.jsonl');
+    const poller = await startStreamPoller({
+      clientConfig: dynamo.clientConfig,
+      tableName,
+      deps: {
+        sink: createHttpEventSink({ urls: env.EVENT_SINK_URLS, file: eventsFile }),
+        telemetry: ctx.telemetry,
+        clock: ctx.clock,
+      },
+      deadLetterFile: join(dir, 'events-dead-letter.jsonl'),
+      log: (line) => console.log(`[events] ${line}`),
+    });
+    stops.push(poller.stop);
+
+    // As the EventBridge schedule does on AWS: settle PENDING orders whose IPN never came, resume refunds, and
+    // watch for paid orders ticketing has not acknowledged.
     const timer = setInterval(() => {
       reconcilePending(ctx, {
         olderThanMinutes: THRESHOLDS.reconcile.pendingOlderThanMinutes,
@@ -145,13 +165,19 @@ const main = async () => {
         `  Secrets         ${files.secretsFile}`,
         `  Flags           ${files.flagsFile}   (edit to pause payments; read on every request)`,
         `  Alerts          console and ${files.alertsLog}`,
+        `  Events          ${eventsFile}${env.EVENT_SINK_URLS.length > 0 ? ` and POST to ${env.EVENT_SINK_URLS.join(', ')}` : '  (EVENT_SINK_URLS to POST them too)'}`,
+        '  Internal routes (IAM on AWS, loopback here): POST /payments/{orderId}/fulfilment, POST /payments/{orderId}/refunds,',
+        '                  GET /reservations/{reference}/payments, GET /admin/reports/{date}, POST /admin/orders/{orderId}/review',
         '',
         'Try it:',
         `  curl -s -X POST ${publicBaseUrl}/payments -H "Idempotency-Key: $(node -e 'console.log(crypto.randomUUID())')" \\`,
         `    -H 'Content-Type: application/json' -d '{"amount":15000,"currency":"XOF","customer_email":"awa@example.bf",` +
           `"customer_phone":"+22670123456","items":[{"name":"Concert - Pass VIP","quantity":1,"unit_price":10000},` +
           `{"name":"Parking","quantity":2,"unit_price":2500}]}'`,
-        '  then open checkoutUrl in a browser. Ctrl-C stops everything.',
+        '  then open checkoutUrl in a browser and pay: a payment.completed event lands in the events file. Then',
+        `  curl -s -X POST ${publicBaseUrl}/payments/<orderId>/fulfilment -H 'Content-Type: application/json' \\`,
+        `    -d '{"outcome":"failed","reason":"sold out"}'`,
+        '  refunds the customer through the simulated disbursement API (refund.succeeded event). Ctrl-C stops everything.',
         '',
       ].join('\n'),
     );
