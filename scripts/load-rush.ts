@@ -64,7 +64,7 @@ const FINAL: Record<SettleOutcome, OrderStatus> = {
   failed: 'FAILED',
 };
 /** Statuses in which the money was taken, as the report's `paid` counts them (daily-report.ts). */
-const PAID = new Set<string>(['COMPLETED', 'REFUND_REQUESTED', 'REFUNDED']);
+const PAID = new Set<string>(['COMPLETED', 'REFUNDED']);
 
 interface Tally {
   count: number;
