@@ -183,6 +183,20 @@ describe('refund route', () => {
     expect((await payment(orderId)).refunds).toHaveLength(1);
   });
 
+  it('the same refund request sent five times at once with one key makes one refund', async () => {
+    const { orderId } = await paidOrder();
+    const key = randomUUID();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => refund(orderId, { amount: 3_000, reason: 'retrying client' }, key)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    const ids = new Set((await Promise.all(answers.map(bodyOf))).map((b: Json) => b.refundId));
+    expect(ids.size).toBe(1);
+    const after = await settled(orderId, 'SUCCEEDED');
+    expect(after.refunds).toHaveLength(1);
+    expect(disbursementsOf(after.refunds[0].refundId)).toMatchObject([{ submits: 1, paidOutXof: 3_000 }]);
+  });
+
   it('refuses bad input with the field named, and an unpaid or unknown order, writing nothing', async () => {
     const { orderId } = await paidOrder();
     const noKey = await h.internal('POST', `/payments/${orderId}/refunds`, { reason: 'why not' });
@@ -236,6 +250,20 @@ describe('money leaves at most once', () => {
     const after = await settled(orderId, 'SUCCEEDED');
     expect(disbursementsOf(made.refundId)).toMatchObject([{ submits: 1, status: 'success' }]);
     expect(after.refundedAmount).toBe(15_000);
+  });
+
+  it('five processors resuming the same refund at once (route, callbacks, reconcile runs) submit it once', async () => {
+    const { orderId } = await paidOrder();
+    const { requestRefund, advanceRefund } = await import('../../lambdas/shared/domain/refunds');
+    const { refund: made } = await requestRefund(
+      { ...h.ctx, store: crashOn(h.ctx.store, 'refund submitted to PayDunya') },
+      { orderId, idempotencyKey: randomUUID(), reason: 'race', requestedBy: 'test' },
+    );
+    await Promise.all(
+      Array.from({ length: 5 }, () => advanceRefund(h.ctx, orderId, made.refundId, 'reconcile')),
+    );
+    await settled(orderId, 'SUCCEEDED');
+    expect(disbursementsOf(made.refundId)).toMatchObject([{ submits: 1, paidOutXof: 15_000 }]);
   });
 
   it('a crash between get-invoice and storing its token leaves an unsubmitted invoice; one payout all the same', async () => {
