@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand as DocScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import type { PaymentEvent } from '../../lambdas/shared/contract/events';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
 import { ITEM_PREFIX } from '../../lambdas/shared/contract/table';
 import type { AppContext } from '../../lambdas/shared/domain/context';

@@ -330,7 +330,7 @@ const watchFulfilment = async (ctx: ReconcileDeps, options: ReconcileOptions, su
     options.concurrency,
     async (listed) => {
       const order = await ctx.store.getOrder(listed.orderId);
-      if (!order || order.status !== 'COMPLETED' || order.fulfilment) return;
+      if (order?.status !== 'COMPLETED' || order.fulfilment) return;
       const waited = minutesSince(order.completedAt);
       if (waited < ackMinutes) return;
       if (order.late && !order.refunds && waited >= THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes) {

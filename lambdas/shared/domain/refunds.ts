@@ -569,7 +569,7 @@ const finishSubmitted = async (
   let order: Order | undefined = first;
   for (let attempt = 0; order && attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     const refund: Refund | undefined = order.refunds?.[firstRefund.refundId];
-    if (!refund || refund.status !== 'SUBMITTED') return;
+    if (refund?.status !== 'SUBMITTED') return;
     const status: RefundStatus = succeeded ? 'SUCCEEDED' : 'FAILED';
     const result = await writeRefund(ctx, order, refund, {
       status,

@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../contract/table';
-import { isOpenRefund, type Order, type OrderStatus } from '../domain/order';
+import { isOpenRefund, type Order } from '../domain/order';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
