@@ -331,6 +331,8 @@ const watchFulfilment = async (ctx: ReconcileDeps, options: ReconcileOptions, su
     async (listed) => {
       const order = await ctx.store.getOrder(listed.orderId);
       if (order?.status !== 'COMPLETED' || order.fulfilment) return;
+      // Held for review: ticketing rightly waits for the decision before it issues (or acknowledges) anything.
+      if (order.review?.status === 'PENDING') return;
       const waited = minutesSince(order.completedAt);
       if (waited < ackMinutes) return;
       if (order.late && !order.refunds && waited >= THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes) {
