@@ -27,6 +27,8 @@ export const PRICES = {
   cloudWatchAlarmMetric: 0.1,
   cloudWatchLogsIngestGb: 0.5,
   xrayTracesPerMillion: 5,
+  eventBridgeCustomEventsPerMillion: 1,
+  eventArchiveProcessedGb: 0.1,
 } as const;
 
 export const ASSUMPTIONS = {
@@ -45,12 +47,26 @@ export const ASSUMPTIONS = {
   /** Billed custom metrics (names × dimension sets, infra-notes) and alarm metrics (29 in 18 alarms). */
   customMetrics: 40,
   alarmMetrics: 29,
-  /** Customer-managed KMS keys: table, PII, backup, alerts. */
-  kmsKeys: 4,
+  /** Customer-managed KMS keys: table, PII, backup, alerts, the event DLQ. */
+  kmsKeys: 5,
   /** Secrets: PayDunya keys, callback-signing secret. */
   secrets: 2,
   /** AWS Backup copies kept: 35 daily + 12 monthly (prod). */
   backupCopies: 47,
+  /**
+   * Payment events per payment: one outcome event (payment.completed, .failed...); refunds add one each, and are
+   * rare next to payments. Not measured here: the stream publisher runs outside the benchmarked handlers.
+   */
+  eventsPerPayment: 1,
+  /** Bytes of one event as EventBridge bills and archives it (≈ 0.7 KB measured in local mode's events.jsonl). */
+  eventBytes: 700,
+  /**
+   * Stream publisher invocations per payment: at quiet times one per order write (create, PENDING, outcome),
+   * fewer under load as the 1 s batching window groups records. 256 MB, ~40 ms each (an assumption: one PutEvents).
+   */
+  publisherInvocationsPerPayment: 3,
+  publisherMemoryMb: 256,
+  publisherDurationMs: 40,
   /** A PayDunya round trip from Lambda, for the sensitivity line (not measurable on this machine). */
   paydunyaRoundTripMs: 1_000,
 } as const;
@@ -98,7 +114,11 @@ export const monthlyCost = (input: CostInput, extraMsPerPaydunyaCall = 0): CostL
     Math.min(invocations(fn), n * ASSUMPTIONS.coldStartShare);
   const windows = (seconds: number) => (DAYS * ASSUMPTIONS.activeHoursPerDay * 3600) / seconds;
 
-  let gbSeconds = 0;
+  const publisherInvocations = n * ASSUMPTIONS.publisherInvocationsPerPayment;
+  const events = n * ASSUMPTIONS.eventsPerPayment;
+  let gbSeconds =
+    (ASSUMPTIONS.publisherMemoryMb / 1024) *
+    ((publisherInvocations * ASSUMPTIONS.publisherDurationMs) / 1000);
   for (const fn of input.functions) {
     const billedMs = Math.ceil(fn.durationMs + fn.paydunyaCalls * extraMsPerPaydunyaCall);
     // Since August 2025 the INIT phase of managed runtimes is billed like the invocation.
@@ -145,10 +165,18 @@ export const monthlyCost = (input: CostInput, extraMsPerPaydunyaCall = 0): CostL
       usd: (requests / 1e6) * PRICES.apiRestPerMillion,
     },
     {
-      item: 'Lambda requests',
+      item: 'Lambda requests (API functions + stream publisher)',
       unitPrice: `$${PRICES.lambdaRequestPerMillion} / million`,
-      usage: fmt(requests),
-      usd: (requests / 1e6) * PRICES.lambdaRequestPerMillion,
+      usage: fmt(requests + publisherInvocations),
+      usd: ((requests + publisherInvocations) / 1e6) * PRICES.lambdaRequestPerMillion,
+    },
+    {
+      item: 'EventBridge payment events (custom bus) + archive',
+      unitPrice: `$${PRICES.eventBridgeCustomEventsPerMillion} / million, $${PRICES.eventArchiveProcessedGb} / GB archived`,
+      usage: `${fmt(events)} events`,
+      usd:
+        (events / 1e6) * PRICES.eventBridgeCustomEventsPerMillion +
+        ((events * ASSUMPTIONS.eventBytes) / 1024 ** 3) * PRICES.eventArchiveProcessedGb,
     },
     {
       item: 'Lambda compute, arm64 (invocations + billed INIT)',
@@ -259,6 +287,7 @@ export const monthlyCost = (input: CostInput, extraMsPerPaydunyaCall = 0): CostL
 const VARIABLE_PREFIXES = [
   'API Gateway',
   'Lambda',
+  'EventBridge',
   'WAF requests',
   'DynamoDB',
   'AWS Backup',

@@ -10,9 +10,19 @@ import { publishStreamRecords, type StreamPublisherDeps } from '../shared/platfo
 
 const buildPublisherContext = (): StreamPublisherDeps => {
   logger.appendPersistentKeys({ stage: requireEnv(ENV.stage) });
+  const telemetry = createPowertoolsTelemetry(logger, metrics);
   return {
-    sink: createEventBridgeSink(new EventBridgeClient({}), requireEnv(ENV.eventBusName)),
-    telemetry: createPowertoolsTelemetry(logger, metrics),
+    sink: createEventBridgeSink(
+      new EventBridgeClient({}),
+      requireEnv(ENV.eventBusName),
+      (eventId, code, message) =>
+        telemetry.warn('EventBridge refused an event; its stream record is retried', {
+          eventId,
+          code,
+          message,
+        }),
+    ),
+    telemetry,
     clock: { now: () => new Date() },
   };
 };

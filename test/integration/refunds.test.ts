@@ -318,6 +318,8 @@ describe('money leaves at most once', () => {
     const after = await payment(orderId);
     expect(after.refunds[0]).toMatchObject({ status: 'FAILED' });
     expect(after.refundedAmount).toBe(0);
+    const stored = await h.ctx.store.getOrder(orderId);
+    expect(stored?.refunds?.[after.refunds[0].refundId]?.outcomeCode).toBe('insufficient_balance');
     expect(await alertsFor(orderId, 'refund-insufficient-balance')).toHaveLength(1);
     expect(await alertsFor(orderId, 'refund-failed')).toHaveLength(1);
     expect(h.telemetry.counted(METRICS.disbursementBalanceLow)).toBeGreaterThanOrEqual(1);
@@ -355,6 +357,19 @@ describe('refunds a person must make', () => {
     expect(after.refunds[0]).toMatchObject({ status: 'MANUAL' });
     expect(after.refunds[0].outcome).toContain('switched off');
     expect(disbursementsOf(after.refunds[0].refundId)).toEqual([]);
+  });
+
+  it('refunds switched off after the invoice was made and before the submit: MANUAL, never submitted', async () => {
+    const { orderId } = await paidOrder();
+    const { requestRefund, advanceRefund } = await import('../../lambdas/shared/domain/refunds');
+    const { refund: made } = await requestRefund(
+      { ...h.ctx, store: crashOn(h.ctx.store, 'refund submitted to PayDunya') },
+      { orderId, idempotencyKey: randomUUID(), reason: 'switched off midway', requestedBy: 'test' },
+    );
+    await h.setFlags({ ...DEFAULT_FLAGS, refunds_enabled: { enabled: false, daily_cap_xof: 1_000_000 } });
+    await advanceRefund(h.ctx, orderId, made.refundId, 'reconcile');
+    expect((await payment(orderId)).refunds[0]).toMatchObject({ status: 'MANUAL' });
+    expect(disbursementsOf(made.refundId)).toMatchObject([{ submits: 0, paidOutXof: 0 }]);
   });
 
   it("over the day's refund cap: MANUAL, and the unsubmitted invoice moves no money", async () => {

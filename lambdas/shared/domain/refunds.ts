@@ -426,6 +426,15 @@ export const advanceRefund = async (
       continue;
     }
 
+    // The kill switch holds until the money moves: an invoice made but not submitted is left, unpaid, to a person.
+    if (!(await ctx.flags.get()).refunds_enabled.enabled) {
+      const why: Why = {
+        code: 'refunds_disabled',
+        text: 'automatic refunds were switched off (flag refunds_enabled) before it was submitted',
+      };
+      if ((await endRefund(ctx, order, refund, 'MANUAL', why, actor)) === 'stop') return;
+      continue;
+    }
     // The lock: only the processor whose SUBMITTED write applies goes on to submit.
     const submittedAt = ctx.clock.now().toISOString();
     const locked = await writeRefund(ctx, order, refund, {
@@ -551,6 +560,7 @@ const submitOnce = async (ctx: RefundDeps, order: Order, refund: Refund, actor: 
       undefined,
       `PayDunya refused the submit: ${error.message}`,
       actor,
+      error.insufficientBalance ? 'insufficient_balance' : 'paydunya_refused',
     );
   }
 };
