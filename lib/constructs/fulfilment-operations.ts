@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { METRICS, type MetricName } from '../../lambdas/shared/contract/metrics';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
-import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
+import { type SeverityAlarmOptions, severityAlarm } from './notifying-alarm';
 import { serviceMetric } from './payments-monitoring';
 
 /** The `outcome` dimension of FulfilmentAcknowledged (ticketing's answer), as the code emits it. */
@@ -119,19 +119,8 @@ export class FulfilmentOperations extends Construct {
     this.addDashboardRow();
   }
 
-  private alarm(
-    severity: Severity,
-    name: string,
-    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
-  ): Alarm {
-    const alarm = notifyingAlarm(this, name, {
-      ...options,
-      stage: this.props.stage,
-      severity,
-      topic: this.props.topics.topic(severity),
-    });
-    (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
-    return alarm;
+  private alarm(severity: Severity, name: string, options: SeverityAlarmOptions): Alarm {
+    return severityAlarm(this, this.props, severity, name, options);
   }
 
   private addDashboardRow(): void {

@@ -5,6 +5,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { Severity } from './alert-topics';
 
+export type SeverityAlarmOptions = Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>;
+
 export interface NotifyingAlarmOptions {
   readonly stage: string;
   readonly severity: Severity;
@@ -39,5 +41,29 @@ export const notifyingAlarm = (scope: Construct, name: string, options: Notifyin
   const action = new SnsAction(options.topic);
   alarm.addAlarmAction(action);
   alarm.addOkAction(action);
+  return alarm;
+};
+
+/** A construct that keeps the alarms it defines by severity (the stack's rollouts and flags watch the critical ones). */
+export interface SeverityAlarms {
+  readonly criticalAlarms: Alarm[];
+  readonly warningAlarms: Alarm[];
+}
+
+/** One alarm of `owner`, sent to its severity's topic and kept in the owner's list of that severity. */
+export const severityAlarm = (
+  owner: Construct & SeverityAlarms,
+  settings: { readonly stage: string; readonly topics: { topic(severity: Severity): ITopic } },
+  severity: Severity,
+  name: string,
+  options: SeverityAlarmOptions,
+): Alarm => {
+  const alarm = notifyingAlarm(owner, name, {
+    ...options,
+    stage: settings.stage,
+    severity,
+    topic: settings.topics.topic(severity),
+  });
+  (severity === 'critical' ? owner.criticalAlarms : owner.warningAlarms).push(alarm);
   return alarm;
 };

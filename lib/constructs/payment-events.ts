@@ -26,7 +26,7 @@ import { METRICS } from '../../lambdas/shared/contract/metrics';
 import { TABLE } from '../../lambdas/shared/contract/table';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
-import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
+import { type SeverityAlarmOptions, severityAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 import { serviceMetric } from './payments-monitoring';
 import { rotatingKey } from './rotating-key';
@@ -204,19 +204,8 @@ export class PaymentEvents extends Construct {
     return this.props.publisher.fn.metric('IteratorAge', { period, statistic: Stats.MAXIMUM });
   }
 
-  private alarm(
-    severity: Severity,
-    name: string,
-    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
-  ): Alarm {
-    const alarm = notifyingAlarm(this, name, {
-      ...options,
-      stage: this.props.stage,
-      severity,
-      topic: this.props.topics.topic(severity),
-    });
-    (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
-    return alarm;
+  private alarm(severity: Severity, name: string, options: SeverityAlarmOptions): Alarm {
+    return severityAlarm(this, this.props, severity, name, options);
   }
 
   private addDashboardRow(): void {

@@ -24,7 +24,7 @@ import {
 import type { TABLE } from '../../lambdas/shared/contract/table';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
-import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
+import { type SeverityAlarmOptions, severityAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 
 export interface PaymentsMonitoringProps {
@@ -208,19 +208,8 @@ export class PaymentsMonitoring extends Construct {
     this.dashboard = this.buildDashboard(successRate(fiveMinutes));
   }
 
-  private alarm(
-    severity: Severity,
-    name: string,
-    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
-  ): Alarm {
-    const alarm = notifyingAlarm(this, name, {
-      ...options,
-      stage: this.props.stage,
-      severity,
-      topic: this.props.topics.topic(severity),
-    });
-    (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
-    return alarm;
+  private alarm(severity: Severity, name: string, options: SeverityAlarmOptions): Alarm {
+    return severityAlarm(this, this.props, severity, name, options);
   }
 
   private dynamoThrottles(period: Duration): MathExpression {

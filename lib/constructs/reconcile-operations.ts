@@ -14,7 +14,7 @@ import type { ScheduleInput } from '../../lambdas/reconcile/reconcile.handler';
 import { METRICS, type MetricName } from '../../lambdas/shared/contract/metrics';
 import type { StageConfig } from '../config';
 import type { AlertTopics, Severity } from './alert-topics';
-import { type NotifyingAlarmOptions, notifyingAlarm } from './notifying-alarm';
+import { type SeverityAlarmOptions, severityAlarm } from './notifying-alarm';
 import type { PaymentFunction } from './payment-function';
 import { serviceMetric } from './payments-monitoring';
 
@@ -111,19 +111,8 @@ export class ReconcileOperations extends Construct {
     this.addDashboardRow();
   }
 
-  private alarm(
-    severity: Severity,
-    name: string,
-    options: Omit<NotifyingAlarmOptions, 'stage' | 'severity' | 'topic'>,
-  ): Alarm {
-    const alarm = notifyingAlarm(this, name, {
-      ...options,
-      stage: this.props.stage,
-      severity,
-      topic: this.props.topics.topic(severity),
-    });
-    (severity === 'critical' ? this.criticalAlarms : this.warningAlarms).push(alarm);
-    return alarm;
+  private alarm(severity: Severity, name: string, options: SeverityAlarmOptions): Alarm {
+    return severityAlarm(this, this.props, severity, name, options);
   }
 
   private addDashboardRow(): void {

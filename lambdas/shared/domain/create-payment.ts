@@ -5,6 +5,7 @@ import { CALLBACK_QUERY, ROUTES } from '../contract/routes';
 import { type PaydunyaKeys, PLACEHOLDER_PREFIX } from '../contract/secrets';
 import { THRESHOLDS } from '../contract/thresholds';
 import { apiUrl } from './api-url';
+import { bestEffort } from './best-effort';
 import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
 import { phoneHash, sealJson, sha256Hex, signCallback } from './crypto';
@@ -36,17 +37,6 @@ export interface CreatePaymentResult {
 const secondsToMidnightUtc = (now: Date): number => {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
   return Math.ceil((midnight - now.getTime()) / 1000);
-};
-
-/** Alerts and warnings never fail a checkout: a failure to send one is logged and the request goes on. */
-const bestEffort = async (ctx: AppContext, what: string, send: () => Promise<unknown>): Promise<void> => {
-  try {
-    await send();
-  } catch (error) {
-    ctx.telemetry.warn(`${what} failed; the request goes on`, {
-      error: error instanceof Error ? error.name : String(error),
-    });
-  }
 };
 
 /**

@@ -3,6 +3,7 @@ import { METRICS } from '../contract/metrics';
 import { CALLBACK_QUERY, ROUTES } from '../contract/routes';
 import { THRESHOLDS } from '../contract/thresholds';
 import { apiUrl } from './api-url';
+import { bestEffortAlert } from './best-effort';
 import { canonicalJson } from './canonical-json';
 import type { RefundDeps, RefundSettleDeps } from './context';
 import { openJson, sha256Hex, signCallback } from './crypto';
@@ -24,10 +25,9 @@ import {
   type OrderStatus,
   type Refund,
   type RefundStatus,
-  type RefundTrigger,
   type TransitionFields,
 } from './order';
-import type { Alert, TransitionRequest } from './ports';
+import type { TransitionRequest } from './ports';
 
 /**
  * Refunds: money back to the customer's wallet through PayDunya's disbursement API (PayDunya has no refund API).
@@ -88,14 +88,10 @@ export const refundView = (refund: Refund) => ({
   ...(refund.outcome ? { outcome: refund.outcome } : {}),
 });
 
-export interface NewRefund {
-  readonly amount: number;
-  readonly reason: string;
-  readonly trigger: RefundTrigger;
-  readonly requestedBy: string;
-  readonly idempotencyKeyHash?: string;
-  readonly requestHash?: string;
-}
+export type NewRefund = Pick<
+  Refund,
+  'amount' | 'reason' | 'trigger' | 'requestedBy' | 'idempotencyKeyHash' | 'requestHash'
+>;
 
 /**
  * The fields and audit of a write that opens a refund on `order` (alone, or with the write that caused it: a
@@ -234,17 +230,6 @@ export const advanceRefundSafely = async (
     });
   }
   return ctx.store.getOrder(orderId);
-};
-
-const bestEffortAlert = async (ctx: Pick<RefundSettleDeps, 'alerts' | 'telemetry'>, alert: Alert) => {
-  try {
-    await ctx.alerts.publish(alert);
-  } catch (error) {
-    ctx.telemetry.warn('alert could not be sent; the refund stands', {
-      type: alert.type,
-      error: error instanceof Error ? error.name : String(error),
-    });
-  }
 };
 
 interface Why {

@@ -1,4 +1,5 @@
 import { METRICS } from '../contract/metrics';
+import { bestEffortAlert } from './best-effort';
 import type { IpnDeps } from './context';
 import { reissueReportIfBuilt } from './daily-report';
 import {
@@ -11,7 +12,7 @@ import {
   type OrderStatus,
   type TransitionFields,
 } from './order';
-import type { Alert, ConfirmedInvoice, InvoiceStatus } from './ports';
+import type { ConfirmedInvoice, InvoiceStatus } from './ports';
 
 /** The order statuses PayDunya's answers lead to. */
 export const TARGET: Readonly<Partial<Record<InvoiceStatus, OrderStatus>>> = {
@@ -211,17 +212,6 @@ const afterSettled = async (
     await reissueReportIfBuilt(ctx, order.bookedDay, `late payment of order ${order.orderId}`, [
       { ...order, ...set, status: target },
     ]);
-  }
-};
-
-const bestEffortAlert = async (ctx: IpnDeps, alert: Alert) => {
-  try {
-    await ctx.alerts.publish(alert);
-  } catch (error) {
-    ctx.telemetry.warn('alert could not be sent; the settlement stands', {
-      type: alert.type,
-      error: error instanceof Error ? error.name : String(error),
-    });
   }
 };
 
