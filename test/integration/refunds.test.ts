@@ -36,9 +36,12 @@ const alertsFor = async (orderId: string, type: string) =>
   (await h.alerts()).filter((a) => a.orderId === orderId && a.type === type);
 const disbursementsOf = (refundId: string) => h.sim.disbursements().filter((d) => d.disburse_id === refundId);
 
-const paidOrder = async (overrides: Record<string, unknown> = {}, method?: string) => {
+const paidOrder = async (overrides: Record<string, unknown> = {}, method?: string, payerPhone?: string) => {
   const created = await h.createOrder(overrides);
-  await h.sim.settle(created.token, 'completed', method ? { method } : {});
+  await h.sim.settle(created.token, 'completed', {
+    ...(method ? { method } : {}),
+    ...(payerPhone ? { phone: payerPhone } : {}),
+  });
   await vi.waitFor(async () => expect((await payment(created.orderId)).status).toBe('COMPLETED'));
   return created;
 };
@@ -347,6 +350,21 @@ describe('refunds a person must make', () => {
     expect(after.refunds[0].outcome).toContain('card');
     expect(disbursementsOf(after.refunds[0].refundId)).toEqual([]);
     expect(await alertsFor(orderId, 'refund-manual')).toHaveLength(1);
+  });
+
+  it('a payment from another wallet than the checkout number goes MANUAL: money never goes to the wrong number', async () => {
+    const { orderId } = await paidOrder({}, undefined, '76000000');
+    await fulfil(orderId, { outcome: 'failed', reason: 'sold out' });
+    const after = await payment(orderId);
+    expect(after.refunds[0]).toMatchObject({ status: 'MANUAL' });
+    expect(after.refunds[0].outcome).toContain('another wallet');
+    expect(disbursementsOf(after.refunds[0].refundId)).toEqual([]);
+  });
+
+  it('the same wallet in another format (22670123456) is the same wallet: refunded automatically', async () => {
+    const { orderId } = await paidOrder({}, undefined, '226 70 12 34 56');
+    await fulfil(orderId, { outcome: 'failed', reason: 'sold out' });
+    expect((await settled(orderId, 'SUCCEEDED')).refundedAmount).toBe(15_000);
   });
 
   it('refunds switched off (refunds_enabled): MANUAL', async () => {

@@ -30,6 +30,7 @@ export const REFUND_OUTCOMES = [
   'card_payment',
   'unknown_payment_method',
   'unsupported_wallet',
+  'payer_wallet_differs',
   'below_minimum_payout',
   'over_daily_cap',
   'paydunya_refused',

@@ -36,6 +36,17 @@ export const signCallback = (secret: string, orderId: string): string =>
 export const verifyCallbackSignature = (secret: string, orderId: string, signature: string): boolean =>
   safeEqual(signCallback(secret, orderId), signature);
 
+/**
+ * A Burkina Faso number as the checkout stores it (`+226` and 8 digits), from the forms PayDunya reports a payer's
+ * number in ("70123456", "22670123456", "+226 70 12 34 56"); anything else is kept as it is (it will not match).
+ */
+export const normaliseBfPhone = (phone: string): string => {
+  const digits = phone.replace(/[\s().-]/g, '');
+  if (/^\d{8}$/.test(digits)) return `+226${digits}`;
+  if (/^(00|\+)?226\d{8}$/.test(digits)) return `+226${digits.slice(-8)}`;
+  return digits;
+};
+
 /** Keyed hash of a phone number: stable for lookups and limits, useless without the secret. */
 export const phoneHash = (secret: string, phone: string): string =>
   createHmac('sha256', subKey(secret, 'phone-hash')).update(phone, 'utf8').digest('hex');

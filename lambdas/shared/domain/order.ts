@@ -87,6 +87,11 @@ export interface Order {
   readonly customerEncrypted: EncryptedBlob;
   /** Keyed hash of the phone number: lets limits and support find a customer's orders without the number. */
   readonly phoneHash: string;
+  /**
+   * Keyed hash (same key) of the number of the wallet that paid, as PayDunya's confirm reported it: a refund is sent
+   * to the checkout's number only when it is the wallet that paid.
+   */
+  readonly payerPhoneHash?: string;
   readonly token?: string;
   readonly checkoutUrl?: string;
   readonly paymentMethod?: string;
@@ -240,6 +245,7 @@ export type TransitionFields = Partial<
     | 'token'
     | 'checkoutUrl'
     | 'paymentMethod'
+    | 'payerPhoneHash'
     | 'receiptUrl'
     | 'providerReference'
     | 'failReason'

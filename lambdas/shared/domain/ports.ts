@@ -197,6 +197,8 @@ export interface ConfirmedInvoice {
   readonly orderId?: string;
   readonly mode?: string;
   readonly paymentMethod?: string;
+  /** The number of the wallet that paid, as PayDunya reports it (completed payments only; any format). */
+  readonly payerPhone?: string;
   readonly receiptUrl?: string;
   readonly providerReference?: string;
   readonly failReason?: string;

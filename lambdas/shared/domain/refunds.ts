@@ -259,6 +259,14 @@ const manualReason = async (ctx: RefundDeps, order: Order, refund: Refund): Prom
   if (!WITHDRAW_MODES.has(method)) {
     return { code: 'unsupported_wallet', text: `PayDunya cannot pay back to "${method}"` };
   }
+  // PayDunya pre-fills the checkout's number, but the customer may pay from another wallet: money is only sent
+  // back to the number given at checkout when PayDunya said that wallet paid (or said nothing to the contrary).
+  if (order.payerPhoneHash && order.payerPhoneHash !== order.phoneHash) {
+    return {
+      code: 'payer_wallet_differs',
+      text: 'the customer paid from another wallet than the number given at checkout: pay back the wallet that paid',
+    };
+  }
   if (refund.amount < THRESHOLDS.refunds.minimumXof) {
     return {
       code: 'below_minimum_payout',

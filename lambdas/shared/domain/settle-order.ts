@@ -1,6 +1,7 @@
 import { METRICS } from '../contract/metrics';
 import { bestEffortAlert } from './best-effort';
 import type { IpnDeps } from './context';
+import { normaliseBfPhone, phoneHash } from './crypto';
 import { reissueReportIfBuilt } from './daily-report';
 import {
   type Actor,
@@ -137,7 +138,21 @@ export const settleOrder = async (
 
     const at = ctx.clock.now().toISOString();
     const recount = target === 'COMPLETED' ? await countAgainIfReleased(ctx, order, at) : undefined;
-    const set = { ...fieldsFor(order, target, confirmed, at), ...(recount ? { limit: recount } : {}) };
+    // Which wallet paid, as a keyed hash: a refund goes to the checkout's number only if it is that wallet.
+    const payer =
+      target === 'COMPLETED' && confirmed.payerPhone
+        ? {
+            payerPhoneHash: phoneHash(
+              await ctx.secrets.signingSecret(),
+              normaliseBfPhone(confirmed.payerPhone),
+            ),
+          }
+        : {};
+    const set = {
+      ...fieldsFor(order, target, confirmed, at),
+      ...payer,
+      ...(recount ? { limit: recount } : {}),
+    };
     const result = await ctx.store.transition({
       order,
       to: target,

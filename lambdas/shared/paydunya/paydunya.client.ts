@@ -322,6 +322,7 @@ export const createPaydunyaClient = (options: PaydunyaClientOptions): PaydunyaGa
         orderId: typeof orderId === 'string' ? orderId : undefined,
         mode: answer.mode,
         paymentMethod: normalisePaymentMethod(answer.customer?.payment_method),
+        payerPhone: answer.customer?.phone || undefined,
         receiptUrl: answer.receipt_url,
         providerReference: answer.provider_reference || undefined,
         failReason: answer.fail_reason || undefined,

@@ -47,7 +47,7 @@ export const confirmSchema = z.object({
   // Card payments only; mobile-money failures may carry none (API.md §10).
   fail_reason: optional(z.string()),
   // PHP serialises an empty associative array as `[]`: that, like any non-object, means "no customer data".
-  customer: optional(z.object({ payment_method: optional(z.string()) }).passthrough()),
+  customer: optional(z.object({ payment_method: optional(z.string()), phone: optional(text) }).passthrough()),
   // Stored and shown as a link: anything but an http(s) URL is no receipt.
   receipt_url: optional(z.url({ protocol: /^https?$/ })),
   provider_reference: optional(text),
