@@ -4,6 +4,7 @@ import { PAYDUNYA_BASE_URLS } from '../lambdas/shared/paydunya/paydunya.client';
 import { waitForDynamo } from './dynamodb-local';
 import { buildLocalContext } from './local-context';
 import { LOCAL_DIR, localContextOptions, localEnv } from './local-env';
+import { localIssuerAuth, localIssuerUrl } from './local-issuer';
 
 /**
  * The context of a running `npm start` (its DynamoDB Local, simulator and files), for operator commands that run
@@ -22,6 +23,7 @@ export const connectToLocalMode = async (): Promise<AppContext> => {
           test: `http://127.0.0.1:${localEnv.SIMULATOR_PORT}/sandbox-api/v1`,
           live: `http://127.0.0.1:${localEnv.SIMULATOR_PORT}/api/v1`,
         },
+    localIssuerAuth(localIssuerUrl(localEnv.ISSUER_PORT)),
   );
   try {
     await waitForDynamo(options.dynamoEndpoint, 2_000);

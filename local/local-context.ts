@@ -1,5 +1,6 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomerAuthConfig } from '../lambdas/shared/contract/auth';
 import type { StoreInfo } from '../lambdas/shared/contract/store-info';
 import { THRESHOLDS } from '../lambdas/shared/contract/thresholds';
 import type { AppContext } from '../lambdas/shared/domain/context';
@@ -9,6 +10,7 @@ import type { HttpFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
 import { createPaydunyaClient } from '../lambdas/shared/paydunya/paydunya.client';
 import { type CallGuard, createPaydunyaCircuit } from '../lambdas/shared/platform/circuit-breaker';
 import { createDeduplicatingAlerts } from '../lambdas/shared/platform/deduplicating-alerts';
+import { createJwtAuthenticator } from '../lambdas/shared/platform/jwt-authenticator';
 import { redactingSecrets } from '../lambdas/shared/platform/log-redaction';
 import { logger, metrics } from '../lambdas/shared/platform/powertools';
 import { createPowertoolsTelemetry } from '../lambdas/shared/platform/powertools-telemetry';
@@ -46,6 +48,8 @@ export interface LocalContextOptions {
   readonly returnUrl: string;
   readonly cancelUrl: string;
   readonly store: StoreInfo;
+  /** How customer tokens are verified: the local issuer's (local/local-issuer.ts), or a real provider's. */
+  readonly customerAuth: CustomerAuthConfig;
   readonly telemetry?: Telemetry;
   readonly customerAttempts?: { readonly max: number; readonly windowSeconds: number };
   readonly printAlert?: (line: string) => void;
@@ -103,6 +107,7 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
     secrets: redactingSecrets(createFileSecrets(options.secretsFile)),
     flags: createFileFlags(options.flagsFile),
     alerts,
+    auth: createJwtAuthenticator(options.customerAuth, telemetry),
     keys: createLocalKeyManager(secrets.pii_key),
     telemetry,
     clock,

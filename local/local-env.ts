@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
+import type { CustomerAuthConfig } from '../lambdas/shared/contract/auth';
 import { TABLE } from '../lambdas/shared/contract/table';
 import type { PaymentMode } from '../lambdas/shared/domain/order';
 import { dynamoFaultConfigSchema } from './dynamo-faults';
@@ -9,11 +10,15 @@ import { LOCAL_STORE, type LocalContextOptions } from './local-context';
 
 export const LOCAL_DIR = resolve('.local');
 export const LOCAL_TABLE = TABLE.nameFor('local');
+/** The local issuer's signing keys (made on first use; `npm run token` signs with them). */
+export const ISSUER_KEYS_FILE = resolve(LOCAL_DIR, 'issuer-keys.json');
 
 const localEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   DYNAMODB_PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(8001),
+  /** The local identity provider (its JWKS and discovery document); `npm run token` signs for it. */
+  ISSUER_PORT: z.coerce.number().int().min(1).max(65535).default(8002),
   DYNAMODB_DATA_DIR: z.string().optional(),
   /**
    * An already running DynamoDB-compatible endpoint (a fault-injecting proxy, a DynamoDB Local that keeps its
@@ -107,6 +112,7 @@ export const localDynamo = (env: LocalEnv = localEnv): LocalDynamo => {
 export const localContextOptions = (
   files: { secretsFile: string; flagsFile: string; alertsLog: string },
   paydunyaBaseUrls: Readonly<Record<PaymentMode, string>>,
+  customerAuth: CustomerAuthConfig,
   env: LocalEnv = localEnv,
 ): LocalContextOptions => {
   const publicBaseUrl = `http://localhost:${env.PORT}`;
@@ -122,5 +128,6 @@ export const localContextOptions = (
     returnUrl: `${publicBaseUrl}/checkout/return`,
     cancelUrl: `${publicBaseUrl}/checkout/cancel`,
     store: LOCAL_STORE,
+    customerAuth,
   };
 };

@@ -4,6 +4,7 @@
  *   DynamoDB Local   http://127.0.0.1:8000   (DYNAMODB_PORT; in memory, or DYNAMODB_DATA_DIR to keep data)
  *   PayDunya sim     http://127.0.0.1:8001   (SIMULATOR_PORT)
  *   API              http://localhost:3000   (PORT)
+ *   Identity issuer  http://127.0.0.1:8002   (ISSUER_PORT; its JWKS; `npm run token -- --sub <id>` signs a token)
  *   Payment events   .local/events.jsonl, and POSTed to each URL in EVENT_SINK_URLS (comma-separated)
  *
  * With PAYDUNYA_MODE=test and real sandbox keys (PAYDUNYA_MASTER_KEY, PAYDUNYA_PRIVATE_KEY, PAYDUNYA_TOKEN), the
@@ -28,8 +29,9 @@ import { attachDynamoFaultConfig, type DynamoFaults } from './dynamo-faults';
 import { startDynamoDbLocal, waitForDynamo } from './dynamodb-local';
 import { createHttpEventSink } from './event-sink';
 import { buildLocalContext, type LocalContextOptions } from './local-context';
-import { LOCAL_DIR, localContextOptions, localDynamo, localEnv } from './local-env';
+import { ISSUER_KEYS_FILE, LOCAL_DIR, localContextOptions, localDynamo, localEnv } from './local-env';
 import { prepareLocalFiles } from './local-files';
+import { startLocalIssuer } from './local-issuer';
 import { applyFaultsFromEnv } from './paydunya-simulator/faults';
 import { startSimulator } from './paydunya-simulator/simulator';
 import { startStreamPoller } from './stream-poller';
@@ -99,10 +101,14 @@ const main = async () => {
       simulatorUrl = sim.url;
     }
 
+    // Customers sign in: the local issuer stands in for Supabase Auth / Cognito, on loopback.
+    const issuer = await startLocalIssuer({ port: env.ISSUER_PORT, keysFile: ISSUER_KEYS_FILE });
+    stops.push(issuer.stop);
+
     let dynamoFaults: DynamoFaults | undefined;
     const faultConfig = env.DYNAMODB_FAULTS;
     const options: LocalContextOptions = {
-      ...localContextOptions(files, baseUrls, env),
+      ...localContextOptions(files, baseUrls, issuer.config, env),
       ...(faultConfig
         ? {
             instrumentDynamo: (client) => {
@@ -155,7 +161,7 @@ const main = async () => {
       [
         '',
         'Temba Payments, local mode',
-        `  API             ${publicBaseUrl}  (POST /payments, GET /payments/{orderId}, POST /webhooks/paydunya)`,
+        `  API             ${publicBaseUrl}  (POST /payments, GET /payments, GET /payments/{orderId}, POST /webhooks/paydunya)`,
         `  ${dynamo.external ? 'DynamoDB      ' : 'DynamoDB Local'}  ${dynamo.endpoint}  table ${tableName}` +
           (dynamo.external ? '  (DYNAMODB_ENDPOINT)' : ''),
         ...(faultConfig ? [`  DynamoDB faults ${JSON.stringify(faultConfig)}  (DYNAMODB_FAULTS)`] : []),
@@ -165,12 +171,15 @@ const main = async () => {
         `  Secrets         ${files.secretsFile}`,
         `  Flags           ${files.flagsFile}   (edit to pause payments; read on every request)`,
         `  Alerts          console and ${files.alertsLog}`,
+        `  Sign-in         local issuer ${issuer.issuer} (JWKS at /.well-known/jwks.json; keys ${ISSUER_KEYS_FILE})`,
         `  Events          ${eventsFile}${env.EVENT_SINK_URLS.length > 0 ? ` and POST to ${env.EVENT_SINK_URLS.join(', ')}` : '  (EVENT_SINK_URLS to POST them too)'}`,
         '  Internal routes (IAM on AWS, loopback here): POST /payments/{orderId}/fulfilment, POST /payments/{orderId}/refunds,',
         '                  GET /reservations/{reference}/payments, GET /admin/reports/{date}, POST /admin/orders/{orderId}/review',
         '',
-        'Try it:',
-        `  curl -s -X POST ${publicBaseUrl}/payments -H "Idempotency-Key: $(node -e 'console.log(crypto.randomUUID())')" \\`,
+        'Try it (customers sign in: a token for account "awa" from the local issuer):',
+        '  TOKEN=$(npm run -s token -- --sub awa)',
+        `  curl -s -X POST ${publicBaseUrl}/payments -H "Authorization: Bearer $TOKEN" \\`,
+        `    -H "Idempotency-Key: $(node -e 'console.log(crypto.randomUUID())')" \\`,
         `    -H 'Content-Type: application/json' -d '{"amount":15000,"currency":"XOF","customer_email":"awa@example.bf",` +
           `"customer_phone":"+22670123456","items":[{"name":"Concert - Pass VIP","quantity":1,"unit_price":10000},` +
           `{"name":"Parking","quantity":2,"unit_price":2500}]}'`,

@@ -40,10 +40,14 @@ const idempotencyKeyOf = (event: ApiEvent): string => {
   return key;
 };
 
-/** POST /payments: checks size, type, key and body before anything is written, then creates the payment. */
+/**
+ * POST /payments: a signed-in customer only (nothing is read, written or called before the token is verified), then
+ * size, type, key and body are checked before anything is written, then the payment is created.
+ */
 export const handleCreatePayment = async (event: ApiEvent, ctx: AppContext): Promise<ApiResult> => {
   const requestId = requestIdOf(event);
   try {
+    const { subject } = await ctx.auth.authenticate(header(event, 'authorization'));
     if (bodyBytes(event) > LIMITS.maxBodyBytes) {
       throw new PayloadTooLargeError(`The request body must be at most ${LIMITS.maxBodyBytes} bytes.`);
     }
@@ -60,7 +64,7 @@ export const handleCreatePayment = async (event: ApiEvent, ctx: AppContext): Pro
     const request = parsePaymentRequest(body);
     // Whatever this request logs from here on, the customer's own details are redacted from it verbatim.
     noteSensitive([request.customer_name, request.customer_email, request.customer_phone]);
-    const result = await createPayment(ctx, { idempotencyKey, request });
+    const result = await createPayment(ctx, { idempotencyKey, request, subject });
     return json(
       result.response.statusCode,
       result.response.body,

@@ -7,7 +7,7 @@ import { parsePaymentRequest } from '../../lambdas/shared/domain/payment-request
 import { reconcilePending } from '../../lambdas/shared/domain/reconcile';
 import { decideReview } from '../../lambdas/shared/domain/review';
 import { bodyOf, type Json } from '../support/json';
-import { type Harness, startHarness, validOrder } from './harness';
+import { DEFAULT_SUBJECT, type Harness, startHarness, validOrder } from './harness';
 
 /**
  * DynamoDB Local runs one transaction at a time and never throttles, so on it nothing ever conflicts. Here the
@@ -255,7 +255,11 @@ describe('limits and alerts under contention', () => {
         alerts: { publish: () => Promise.reject(new Error('SNS is unavailable')) },
       };
       const pay = (amount = 1_000) =>
-        createPayment(snsDown, { idempotencyKey: randomUUID(), request: parsePaymentRequest(order(amount)) });
+        createPayment(snsDown, {
+          idempotencyKey: randomUUID(),
+          request: parsePaymentRequest(order(amount)),
+          subject: DEFAULT_SUBJECT,
+        });
       quiet.faults?.inject({ error: 'TransactionConflictException', pk: 'LIMITWARN#', times: 1_000 });
       // Past 80% and to 100% of the day: the warnings fail to be claimed or sent, the payments go through.
       for (let i = 0; i < 5; i++) expect((await pay()).response.statusCode).toBe(201);

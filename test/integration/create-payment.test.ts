@@ -78,7 +78,11 @@ describe('POST /payments: validation', () => {
   it('another content type gets 415', async () => {
     const response = await fetch(`${h.api.url}/payments`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': randomUUID() },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Idempotency-Key': randomUUID(),
+        Authorization: `Bearer ${await h.token()}`,
+      },
       body: 'amount=5000',
     });
     expect(response.status).toBe(415);
@@ -95,7 +99,7 @@ describe('POST /payments: validation', () => {
   it('a request without Idempotency-Key gets 400 naming the header', async () => {
     const response = await fetch(`${h.api.url}/payments`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await h.token()}` },
       body: JSON.stringify(order({})),
     });
     expect(response.status).toBe(400);

@@ -23,6 +23,7 @@ import { ensureTable } from '../../local/create-table';
 import { attachDynamoFaults, type DynamoFaultOptions, type DynamoFaults } from '../../local/dynamo-faults';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { LOCAL_TABLE, localContextOptions, localDynamo, parseLocalEnv } from '../../local/local-env';
+import { localIssuerAuth } from '../../local/local-issuer';
 import { type Harness, startHarness } from './harness';
 
 let endpoint = '';
@@ -513,7 +514,7 @@ describe('the injector in local mode and in the harness', () => {
       loopback: true,
       clientConfig: { ...LOCAL_AWS, endpoint: 'http://127.0.0.1:9911' },
     });
-    expect(localContextOptions(files, urls, env)).toMatchObject({
+    expect(localContextOptions(files, urls, localIssuerAuth('http://127.0.0.1:9912'), env)).toMatchObject({
       dynamoEndpoint: 'http://127.0.0.1:9911',
       tableName: 'temba-payments-soak',
     });

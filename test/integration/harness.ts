@@ -22,6 +22,7 @@ import { createHttpEventSink } from '../../local/event-sink';
 import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
+import { type LocalIssuer, startLocalIssuer } from '../../local/local-issuer';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
 import { type StreamPoller, startStreamPoller } from '../../local/stream-poller';
 import { type EventReceiver, startEventReceiver } from '../support/event-receiver';
@@ -44,8 +45,15 @@ export const validOrder = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** The account the harness's requests are made as, unless a test says otherwise. */
+export const DEFAULT_SUBJECT = 'customer-awa';
+
 export interface Harness {
   readonly api: ApiServer;
+  /** The local identity provider the API trusts (its keys in this run's temp directory). */
+  readonly issuer: LocalIssuer;
+  /** A valid token for `subject` (default DEFAULT_SUBJECT), cached per subject. */
+  token(subject?: string): Promise<string>;
   readonly sim: Simulator;
   readonly ctx: AppContext;
   readonly telemetry: RecordingTelemetry;
@@ -56,8 +64,10 @@ export interface Harness {
   readonly output: PowertoolsOutput | undefined;
   /** With `dynamoFaults`: the fault injector in the context's DynamoDB client. */
   readonly faults: DynamoFaults | undefined;
+  /** POST /payments as DEFAULT_SUBJECT (an `Authorization` in `headers` replaces its token). */
   post(body: unknown, key?: string, headers?: Record<string, string>): Promise<Response>;
-  get(orderId: string): Promise<Response>;
+  /** GET /payments/{orderId} as `subject` (default DEFAULT_SUBJECT). */
+  get(orderId: string, subject?: string): Promise<Response>;
   /** Creates a payment that must succeed and returns its 201 body. */
   createOrder(
     overrides?: Record<string, unknown>,
@@ -121,6 +131,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   await writeFile(flagsFile, JSON.stringify(DEFAULT_FLAGS));
   await writeFile(alertsLog, '');
 
+  const issuer = await startLocalIssuer({ port: 0, keysFile: join(dir, 'issuer-keys.json') });
+  const tokens = new Map<string, Promise<string>>();
+  const token = (subject = DEFAULT_SUBJECT) => {
+    let cached = tokens.get(subject);
+    if (!cached) {
+      cached = issuer.token({ sub: subject, expiresInSeconds: 6 * 3600 });
+      tokens.set(subject, cached);
+    }
+    return cached;
+  };
+
   const endpoint = inject('dynamoEndpoint');
   const tableName = `it-${randomUUID()}`;
   const admin = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
@@ -156,6 +177,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     returnUrl: `${apiUrl}/checkout/return`,
     cancelUrl: `${apiUrl}/checkout/cancel`,
     store: LOCAL_STORE,
+    customerAuth: issuer.config,
     telemetry: contextTelemetry,
     printAlert: () => undefined,
     customerAttempts: options.customerAttempts ?? { max: 1_000_000, windowSeconds: 900 },
@@ -191,10 +213,15 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       })
     : undefined;
 
-  const post = (body: unknown, key: string = randomUUID(), headers: Record<string, string> = {}) =>
+  const post = async (body: unknown, key: string = randomUUID(), headers: Record<string, string> = {}) =>
     fetch(`${api.url}/payments`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key, ...headers },
+      headers: {
+        'Content-Type': 'application/json',
+        'Idempotency-Key': key,
+        Authorization: `Bearer ${await token()}`,
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
@@ -208,7 +235,12 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     output,
     faults,
     post,
-    get: (orderId) => fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`),
+    issuer,
+    token,
+    get: async (orderId, subject) =>
+      fetch(`${api.url}/payments/${encodeURIComponent(orderId)}`, {
+        headers: { Authorization: `Bearer ${await token(subject)}` },
+      }),
     internal: (method, path, body, headers = {}) =>
       fetch(`${api.url}${path}`, {
         method,
@@ -261,6 +293,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       await poller?.stop();
       await events?.stop();
       await api.stop();
+      await issuer.stop();
       await sim.stop();
       admin.destroy();
       await rm(dir, { recursive: true, force: true });

@@ -99,22 +99,43 @@ describe('per-customer attempt limit', () => {
   });
   afterAll(async () => h?.stop());
 
+  const as = async (subject: string) => ({ Authorization: `Bearer ${await h.token(subject)}` });
+
   it('a sixth payment creation for one phone within 15 minutes gets 429 with Retry-After; another phone is fine', async () => {
     const phone = '+22676000001';
-    for (let i = 0; i < 5; i++) expect((await h.post(order(1_000, phone))).status).toBe(201);
+    for (let i = 0; i < 5; i++) {
+      expect((await h.post(order(1_000, phone), randomUUID(), await as(`phone-test-${i}`))).status).toBe(201);
+    }
     const sixth = await h.post(order(1_000, phone));
     expect(sixth.status).toBe(429);
     const retryAfter = Number(sixth.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(900);
     expect((await bodyOf(sixth)).error.code).toBe('TOO_MANY_ATTEMPTS');
-    expect((await h.post(order(1_000, '+22676000002'))).status).toBe(201);
+    expect((await h.post(order(1_000, '+22676000002'), randomUUID(), await as('phone-test-6'))).status).toBe(
+      201,
+    );
+  });
+
+  it('one account cannot buy more attempts by typing another phone number each time: the sixth is 429', async () => {
+    const headers = await as('account-changing-phones');
+    for (let i = 0; i < 5; i++) {
+      expect((await h.post(order(1_000, `+2267610000${i}`), randomUUID(), headers)).status).toBe(201);
+    }
+    const sixth = await h.post(order(1_000, '+22676100009'), randomUUID(), headers);
+    expect(sixth.status).toBe(429);
+    expect((await bodyOf(sixth)).error.code).toBe('TOO_MANY_ATTEMPTS');
+    // The refused attempt gave back what it had counted: the new phone can still be used by another account.
+    expect((await h.post(order(1_000, '+22676100009'), randomUUID(), await as('someone-else'))).status).toBe(
+      201,
+    );
   });
 
   it('replaying an accepted request with its Idempotency-Key is not a new attempt', async () => {
     const phone = '+22676000003';
     const key = randomUUID();
     const body = order(1_000, phone);
-    for (let i = 0; i < 8; i++) expect((await h.post(body, key)).status).toBe(201);
+    const headers = await as('replaying-account');
+    for (let i = 0; i < 8; i++) expect((await h.post(body, key, headers)).status).toBe(201);
   });
 });

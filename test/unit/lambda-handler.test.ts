@@ -10,6 +10,13 @@ beforeAll(() => {
     [ENV.stage]: 'test',
     [ENV.tableName]: 'temba-payments-test',
     [ENV.corsAllowedOrigins]: 'https://temba.app, https://www.temba.app',
+    // Never fetched: a request without a token is refused before any key is looked up.
+    [ENV.customerAuth]: JSON.stringify({
+      issuer: 'https://example-project.supabase.co/auth/v1',
+      jwksUri: 'https://example-project.supabase.co/auth/v1/.well-known/jwks.json',
+      audience: ['authenticated'],
+      algorithms: ['ES256'],
+    }),
     AWS_REGION: 'eu-west-3',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -29,10 +36,11 @@ const event = (origin: string) =>
   }) as unknown as ApiEvent;
 
 describe('the deployed entry point (lambdaHandler)', () => {
-  it('answers an allowed browser origin with CORS headers, through the real handler', async () => {
+  it('answers an allowed browser origin with CORS headers, through the real handler (a 401 the page can read)', async () => {
     const { handler } = await import('../../lambdas/payment-status/payment-status.handler');
     const result = await handler(event('https://www.temba.app'), {} as Context);
-    expect(result.statusCode).toBe(404);
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.['WWW-Authenticate']).toBe('Bearer realm="temba-payments"');
     expect(result.headers?.['Access-Control-Allow-Origin']).toBe('https://www.temba.app');
     expect(result.headers?.['X-Request-Id']).toBe('req-1');
   });

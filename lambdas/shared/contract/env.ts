@@ -30,6 +30,8 @@ export const ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   /** Minutes within which ticketing should acknowledge a paid order (THRESHOLDS.fulfilment.ackMinutes). */
   fulfilmentAckMinutes: 'FULFILMENT_ACK_MINUTES',
+  /** How customer tokens are verified (contract/auth.ts), as JSON: the customer-facing functions need it. */
+  customerAuth: 'CUSTOMER_AUTH',
   /** The payments table's KMS key: the restore drill encrypts its scratch copy with it. */
   tableKeyArn: 'TABLE_KEY_ARN',
 } as const;

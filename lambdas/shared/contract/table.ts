@@ -78,6 +78,16 @@ export const TABLE = {
       sortKey: { name: 'gsi4sk', type: 'S' },
       projectedAttributes: ['orderId'],
     },
+    /**
+     * A customer's orders, newest first (`OWNER#<token subject>`): GET /payments pages through it. Written once, when
+     * the order is created (its keys never change), so the order's later writes cost this index nothing.
+     */
+    byOwner: {
+      name: 'byOwner',
+      partitionKey: { name: 'gsi5pk', type: 'S' },
+      sortKey: { name: 'gsi5sk', type: 'S' },
+      projectedAttributes: ['orderId'],
+    },
   },
   /**
    * The table's stream carries every committed order write, old and new image: the audit event a change appends

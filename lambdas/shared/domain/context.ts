@@ -3,6 +3,7 @@ import type { PaymentMode } from './order';
 import type {
   AlertPublisher,
   Clock,
+  CustomerAuthenticator,
   DisbursementGateway,
   FlagsProvider,
   KeyManager,
@@ -36,6 +37,8 @@ export interface AppContext {
   readonly secrets: SecretsProvider;
   readonly flags: FlagsProvider;
   readonly alerts: AlertPublisher;
+  /** Who a customer request is from (customer routes only). */
+  readonly auth: CustomerAuthenticator;
   readonly keys: KeyManager;
   readonly telemetry: Telemetry;
   readonly clock: Clock;

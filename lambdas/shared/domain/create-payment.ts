@@ -8,7 +8,7 @@ import { apiUrl } from './api-url';
 import { bestEffort } from './best-effort';
 import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
-import { phoneHash, sealJson, sha256Hex, signCallback } from './crypto';
+import { phoneHash, sealJson, sha256Hex, signCallback, subjectHash } from './crypto';
 import {
   GatewayError,
   IdempotencyConflictError,
@@ -26,6 +26,8 @@ import { closeUnstartedOrder } from './unstarted-order';
 export interface CreatePaymentInput {
   readonly idempotencyKey: string;
   readonly request: PaymentRequest;
+  /** The signed-in customer (token subject): the order is theirs alone. */
+  readonly subject: string;
 }
 
 export interface CreatePaymentResult {
@@ -84,6 +86,7 @@ const usableKeys = (keys: PaydunyaKeys, mode: PaymentMode): boolean =>
     : !isPlaceholder(keys.test_private_key) && !isPlaceholder(keys.test_token));
 
 interface Checkout {
+  readonly subject: string;
   readonly keyHash: string;
   readonly requestHash: string;
   readonly request: PaymentRequest;
@@ -195,6 +198,7 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
     customer: { email: maskEmail(request.customer_email), phone: maskPhone(request.customer_phone) },
     customerEncrypted: await sealJson(ctx.keys, customer, { orderId }),
     phoneHash: phoneHash(checkout.signingSecret, request.customer_phone),
+    owner: checkout.subject,
     idempotencyKeyHash: checkout.keyHash,
     createdAt: at,
     updatedAt: at,
@@ -203,6 +207,7 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
       : {}),
   };
   const { max, windowSeconds } = config.customerAttempts;
+  const subjectKey = subjectHash(checkout.signingSecret, checkout.subject);
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const windowStart = nowSeconds - (nowSeconds % windowSeconds);
   const limit = flags.daily_limit;
@@ -225,19 +230,26 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
       to: 'CREATED',
       reason: 'payment requested',
     }),
-    store.countAttempt(order.phoneHash, windowStart, windowSeconds, max),
+    // Per phone and per account: changing the number typed does not buy more attempts, nor does a new account.
+    Promise.all([
+      store.countAttempt(order.phoneHash, windowStart, windowSeconds, max),
+      store.countAttempt(subjectKey, windowStart, windowSeconds, max),
+    ]),
     limit.enabled
       ? store.reserveDailyLimit(dayOf(at), order.amount, limitSettings)
       : Promise.resolve(undefined),
   ]);
   const claimed = claim.status === 'fulfilled' && claim.value.claimed;
-  const counted = attempt.status === 'fulfilled' && attempt.value;
+  const counts = attempt.status === 'fulfilled' ? attempt.value : [];
+  const counted = counts.length === 2 && counts.every(Boolean);
   const reserved = reservation.status === 'fulfilled' ? reservation.value : undefined;
   const hold = reserved?.kind === 'reserved' ? { ...reserved.hold, of: limitSettings } : undefined;
-  const undo = async (keep: { readonly key?: boolean; readonly attempt?: boolean } = {}) => {
+  const undo = async (keep: { readonly key?: boolean } = {}) => {
     const steps: Promise<unknown>[] = [store.deleteUnstartedOrder(orderId, hold)];
     if (claimed && !keep.key) steps.push(store.releaseIdempotencyKey(checkout.keyHash, orderId));
-    if (counted && !keep.attempt) steps.push(store.uncountAttempt(order.phoneHash, windowStart));
+    // Only what was counted is given back: a window that refused the attempt did not count it.
+    if (counts[0]) steps.push(store.uncountAttempt(order.phoneHash, windowStart));
+    if (counts[1]) steps.push(store.uncountAttempt(subjectKey, windowStart));
     for (const step of await Promise.allSettled(steps)) {
       if (step.status === 'rejected') {
         ctx.telemetry.error('could not undo part of a refused checkout; it only makes a limit stricter', {
@@ -262,7 +274,7 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
     throw new Error(`order id ${orderId} already exists`);
   }
   if (!counted) {
-    await undo({ attempt: true });
+    await undo();
     throw new TooManyRequestsError(
       'Too many payment attempts for this phone number. Please wait a few minutes before trying again.',
       'TOO_MANY_ATTEMPTS',
@@ -329,7 +341,8 @@ const create = async (
     );
   }
 
-  const keyHash = sha256Hex(input.idempotencyKey);
+  // A key is the customer's own: another account's request with the same key and body is not a replay of theirs.
+  const keyHash = sha256Hex(`${input.subject}\n${input.idempotencyKey}`);
   const requestHash = sha256Hex(canonicalJson(input.request));
   // A replay is answered before anything is written or anyone is called (even while PayDunya is down). Missing
   // it here (the read is eventually consistent) is safe: the claim in admit() finds the key taken.
@@ -379,6 +392,7 @@ const create = async (
   }
 
   const checkout: Checkout = {
+    subject: input.subject,
     keyHash,
     requestHash,
     request: input.request,

@@ -24,7 +24,7 @@ export const paydunyaHash = (masterKey: string): string =>
   createHash('sha512').update(masterKey, 'utf8').digest('hex');
 
 // One generated secret, two independent uses: derive a sub-key per purpose so neither can stand in for the other.
-const subKey = (secret: string, purpose: 'callback-signature' | 'phone-hash'): Buffer =>
+const subKey = (secret: string, purpose: 'callback-signature' | 'phone-hash' | 'subject-hash'): Buffer =>
   Buffer.from(
     hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), `temba-payments/${purpose}`, 32),
   );
@@ -50,6 +50,10 @@ export const normaliseBfPhone = (phone: string): string => {
 /** Keyed hash of a phone number: stable for lookups and limits, useless without the secret. */
 export const phoneHash = (secret: string, phone: string): string =>
   createHmac('sha256', subKey(secret, 'phone-hash')).update(phone, 'utf8').digest('hex');
+
+/** Keyed hash of a token subject: the per-account attempt limit counts by it. */
+export const subjectHash = (secret: string, subject: string): string =>
+  createHmac('sha256', subKey(secret, 'subject-hash')).update(subject, 'utf8').digest('hex');
 
 /**
  * Envelope encryption: a fresh data key per order (wrapped by the key manager, bound to the order id through the

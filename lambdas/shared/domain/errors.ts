@@ -12,6 +12,8 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   readonly fields?: readonly FieldIssue[];
   readonly retryAfterSeconds?: number;
+  /** Extra response headers the error's meaning requires (a `WWW-Authenticate` challenge). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export class ValidationError extends AppError {
@@ -64,6 +66,34 @@ export class UnauthorizedError extends AppError {
   override readonly name = 'UnauthorizedError';
   readonly status = 401;
   readonly code = 'UNAUTHORIZED';
+}
+
+/**
+ * A customer request without a valid bearer token (RFC 6750): 401 with a `WWW-Authenticate: Bearer` challenge.
+ * `invalid_token` when a token was sent but cannot be trusted; no error code when none was sent. The message says
+ * what to do, never what exactly was wrong with a token (that is logged, the token never is).
+ */
+export class AuthenticationError extends AppError {
+  override readonly name = 'AuthenticationError';
+  readonly status = 401;
+  readonly code: string;
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    readonly reason: string,
+    realm: string,
+    kind: 'missing' | 'invalid',
+  ) {
+    super(
+      kind === 'missing'
+        ? 'Sign in first: send "Authorization: Bearer <token>" with the token of your Temba account.'
+        : 'Your sign-in token is not valid (expired, or not issued for Temba). Sign in again and retry.',
+    );
+    this.code = kind === 'missing' ? 'AUTHENTICATION_REQUIRED' : 'INVALID_TOKEN';
+    this.headers = {
+      'WWW-Authenticate':
+        kind === 'missing' ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`,
+    };
+  }
 }
 
 /** PayDunya answered but refused (non-"00", bad shape): 502. Unreachable or timed out: 503. */

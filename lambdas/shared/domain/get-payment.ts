@@ -3,10 +3,16 @@ import { NotFoundError } from './errors';
 import { ORDER_ID_PATTERN } from './ids';
 import { refundView } from './refunds';
 
-/** The public view of an order: masked contact data, no encrypted blob, no lookup hashes. */
-export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string) => {
+/**
+ * An order as Temba shows it: masked contact data, no encrypted blob, no lookup hashes. With `subject` (a customer's
+ * request), an order of another account is "not found", exactly like one that does not exist; without it (Temba's
+ * own services, IAM-authorized), any order.
+ */
+export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string, subject?: string) => {
   const found = ORDER_ID_PATTERN.test(orderId) ? await ctx.store.getOrderWithAudit(orderId) : undefined;
-  if (!found) throw new NotFoundError(`No payment with id "${orderId.slice(0, 40)}".`);
+  if (!found || (subject !== undefined && found.order.owner !== subject)) {
+    throw new NotFoundError(`No payment with id "${orderId.slice(0, 40)}".`);
+  }
   const { order, audit } = found;
   return {
     orderId: order.orderId,

@@ -85,6 +85,8 @@ export interface Order {
   readonly mode: PaymentMode;
   readonly customer: MaskedCustomer;
   readonly customerEncrypted: EncryptedBlob;
+  /** The customer's account: the subject (`sub`) of the token that created it. Only they see the order. */
+  readonly owner?: string;
   /** Keyed hash of the phone number: lets limits and support find a customer's orders without the number. */
   readonly phoneHash: string;
   /**

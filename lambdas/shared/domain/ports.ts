@@ -81,6 +81,17 @@ export type Reservation =
   | { readonly kind: 'reserved'; readonly hold: LimitHold; readonly shardFill: number }
   | { readonly kind: 'full' };
 
+/** Where a page of orders ends: the last order's creation time and id (the index's sort key). */
+export interface OrderPosition {
+  readonly createdAt: string;
+  readonly orderId: string;
+}
+
+export interface OrderPage {
+  readonly orderIds: readonly string[];
+  readonly next?: OrderPosition;
+}
+
 /** A settled order as the daily report reads it (the byDay index's projection). */
 export type BookedOrder = Pick<
   Order,
@@ -125,6 +136,11 @@ export interface PaymentStore {
   listRefunding(): AsyncIterable<Pick<Order, 'orderId'>>;
   /** Paid orders ticketing has not acknowledged, created in a time range (byStatus index). */
   listUnacknowledged(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
+  /**
+   * One page of a customer's orders, newest first (byOwner index; eventually consistent): up to `limit` ids, and
+   * where the next page starts if there may be one.
+   */
+  listByOwner(owner: string, limit: number, after?: OrderPosition): Promise<OrderPage>;
   /** The orders made for one of Temba's reservations, oldest first (byReference index; eventually consistent). */
   listByReference(reference: string): AsyncIterable<Pick<Order, 'orderId'>>;
   /**
@@ -265,6 +281,19 @@ export interface DisbursementGateway {
  */
 export interface EventSink {
   publish(events: readonly PaymentEvent[]): Promise<ReadonlySet<string>>;
+}
+
+/** Who a customer request is from: the subject (`sub`) of a verified token. */
+export interface Customer {
+  readonly subject: string;
+}
+
+/**
+ * Verifies a customer's bearer token (the `Authorization` header as sent) and says who they are; throws an
+ * AuthenticationError for anything it cannot trust. Nothing else in a customer request runs before it.
+ */
+export interface CustomerAuthenticator {
+  authenticate(authorization: string | undefined): Promise<Customer>;
 }
 
 export interface SecretsProvider {

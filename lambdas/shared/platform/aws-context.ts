@@ -1,6 +1,7 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { customerAuthSchema } from '../contract/auth';
 import { ENV } from '../contract/env';
 import { storeInfoSchema } from '../contract/store-info';
 import { THRESHOLDS } from '../contract/thresholds';
@@ -18,6 +19,7 @@ import {
 import { createPaydunyaCircuit } from './circuit-breaker';
 import { createDeduplicatingAlerts } from './deduplicating-alerts';
 import { requireEnv } from './env';
+import { createJwtAuthenticator } from './jwt-authenticator';
 import { redactingSecrets } from './log-redaction';
 import { logger, metrics } from './powertools';
 import { createPowertoolsTelemetry } from './powertools-telemetry';
@@ -26,7 +28,10 @@ import { createPowertoolsTelemetry } from './powertools-telemetry';
  * Contexts for the deployed functions, built once per cold start from the environment the CDK function
  * construct sets. Each function gets only the adapters it uses (and the IAM grants that go with them).
  */
-export type StatusContext = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
+/** What every function has: the table, telemetry and a clock. */
+type BaseContext = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
+/** GET /payments and GET /payments/{orderId}: a signed-in customer's own orders. */
+export type StatusContext = BaseContext & Pick<AppContext, 'auth'>;
 /** The webhook settles payments (IPN) and submitted refunds (PayDunya's disbursement callback). */
 export type WebhookContext = IpnDeps & Pick<AppContext, 'disbursements'>;
 /** Reconcile: payments, refunds to resume, fulfilment acknowledgements to watch. */
@@ -37,7 +42,7 @@ export type AdminContext = ReportDeps & RefundDeps;
 const DEFAULT_PAYDUNYA_TIMEOUT_MS = 8_000;
 const positiveInt = z.coerce.number().int().positive();
 
-export const buildStatusContext = (): StatusContext => {
+const buildBaseContext = (): BaseContext => {
   logger.appendPersistentKeys({ stage: requireEnv(ENV.stage) });
   return {
     store: createDynamoPaymentStore(createDocumentClient(), requireEnv(ENV.tableName)),
@@ -46,7 +51,16 @@ export const buildStatusContext = (): StatusContext => {
   };
 };
 
-const snsAlerts = (stage: string, base: StatusContext) =>
+/** The stage's identity provider (ENV.customerAuth, set by the CDK from the typed stage config). */
+const customerAuth = (telemetry: BaseContext['telemetry']) =>
+  createJwtAuthenticator(customerAuthSchema.parse(JSON.parse(requireEnv(ENV.customerAuth))), telemetry);
+
+export const buildStatusContext = (): StatusContext => {
+  const base = buildBaseContext();
+  return { ...base, auth: customerAuth(base.telemetry) };
+};
+
+const snsAlerts = (stage: string, base: BaseContext) =>
   // A storm of identical alerts (forged webhooks, an open circuit) pages once per window, across warm instances.
   createDeduplicatingAlerts(
     createSnsAlerts(new SNSClient({}), stage, {
@@ -64,7 +78,7 @@ export const buildWebhookContext = (): WebhookContext => {
     .min(500)
     .max(20_000)
     .parse(process.env[ENV.paydunyaTimeoutMs] ?? DEFAULT_PAYDUNYA_TIMEOUT_MS);
-  const base = buildStatusContext();
+  const base = buildBaseContext();
   const alerts = snsAlerts(stage, base);
   // One keep-alive pool and one circuit breaker per warm container (built once per cold start).
   const paydunya = createPaydunyaClient({
@@ -100,22 +114,26 @@ export const buildReconcileContext = (): ReconcileContext => ({ ...buildWebhookC
 
 export const buildAdminContext = (): AdminContext => ({ ...buildWebhookContext(), ...refundDeps() });
 
-export const buildCreatePaymentContext = (): AppContext => ({
-  ...buildWebhookContext(),
-  flags: appConfigFlags(),
-  keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
-  config: {
-    stage: requireEnv(ENV.stage),
-    paydunyaMode: z.enum(['test', 'live']).parse(requireEnv(ENV.paydunyaMode)),
-    publicBaseUrl: z.url().parse(requireEnv(ENV.publicBaseUrl)),
-    returnUrl: z.url().parse(requireEnv(ENV.returnUrl)),
-    cancelUrl: z.url().parse(requireEnv(ENV.cancelUrl)),
-    store: storeInfoSchema.parse(JSON.parse(requireEnv(ENV.storeJson))),
-    customerAttempts: {
-      max: positiveInt.parse(process.env[ENV.customerAttemptMax] ?? THRESHOLDS.customerAttempts.max),
-      windowSeconds: positiveInt.parse(
-        process.env[ENV.customerAttemptWindowSeconds] ?? THRESHOLDS.customerAttempts.windowSeconds,
-      ),
+export const buildCreatePaymentContext = (): AppContext => {
+  const webhook = buildWebhookContext();
+  return {
+    ...webhook,
+    auth: customerAuth(webhook.telemetry),
+    flags: appConfigFlags(),
+    keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
+    config: {
+      stage: requireEnv(ENV.stage),
+      paydunyaMode: z.enum(['test', 'live']).parse(requireEnv(ENV.paydunyaMode)),
+      publicBaseUrl: z.url().parse(requireEnv(ENV.publicBaseUrl)),
+      returnUrl: z.url().parse(requireEnv(ENV.returnUrl)),
+      cancelUrl: z.url().parse(requireEnv(ENV.cancelUrl)),
+      store: storeInfoSchema.parse(JSON.parse(requireEnv(ENV.storeJson))),
+      customerAttempts: {
+        max: positiveInt.parse(process.env[ENV.customerAttemptMax] ?? THRESHOLDS.customerAttempts.max),
+        windowSeconds: positiveInt.parse(
+          process.env[ENV.customerAttemptWindowSeconds] ?? THRESHOLDS.customerAttempts.windowSeconds,
+        ),
+      },
     },
-  },
-});
+  };
+};

@@ -56,7 +56,7 @@ export const json = (
  */
 export const errorResponse = (error: unknown, requestId: string, telemetry: Telemetry): ApiResult => {
   if (error instanceof AppError) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...error.headers };
     if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
     return json(
       error.status,
@@ -108,7 +108,7 @@ export const withCors = (
     headers: {
       ...result.headers,
       'Access-Control-Allow-Origin': origin,
-      'Access-Control-Expose-Headers': 'X-Request-Id, Retry-After, Idempotent-Replayed',
+      'Access-Control-Expose-Headers': 'X-Request-Id, Retry-After, Idempotent-Replayed, WWW-Authenticate',
       Vary: 'Origin',
     },
   };

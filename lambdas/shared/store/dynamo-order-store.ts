@@ -18,6 +18,7 @@ import {
   bookingKey,
   bookingKeys,
   orderKey,
+  ownerKey,
   referenceKey,
   statusGroupKey,
   statusGroupKeys,
@@ -37,6 +38,8 @@ const NOT_IN_DOMAIN = [
   'gsi3sk',
   'gsi4pk',
   'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
   'audit',
 ];
 const strip = <T>(item: Record<string, unknown>): T => {
@@ -65,6 +68,7 @@ type OrderStore = Pick<
   | 'listRefunding'
   | 'listUnacknowledged'
   | 'listByReference'
+  | 'listByOwner'
 >;
 
 /**
@@ -158,6 +162,9 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
                   ...(group ? { gsi2pk: group, gsi2sk: `${order.createdAt}#${order.orderId}` } : {}),
                   ...(order.reference
                     ? { gsi4pk: referenceKey(order.reference), gsi4sk: `${order.createdAt}#${order.orderId}` }
+                    : {}),
+                  ...(order.owner
+                    ? { gsi5pk: ownerKey(order.owner), gsi5sk: `${order.createdAt}#${order.orderId}` }
                     : {}),
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
@@ -338,6 +345,34 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
 
     listByReference: (reference) =>
       ids(queryAll(TABLE.indexes.byReference.name, 'gsi4pk', [referenceKey(reference)])),
+
+    async listByOwner(owner, limit, after) {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: TABLE.indexes.byOwner.name,
+          KeyConditionExpression: 'gsi5pk = :owner',
+          ExpressionAttributeValues: { ':owner': ownerKey(owner) },
+          ScanIndexForward: false,
+          Limit: limit,
+          // Rebuilt from the caller's own key and the position alone: a cursor can never point into another
+          // customer's orders.
+          ...(after
+            ? {
+                ExclusiveStartKey: {
+                  gsi5pk: ownerKey(owner),
+                  gsi5sk: `${after.createdAt}#${after.orderId}`,
+                  ...orderKey(after.orderId),
+                },
+              }
+            : {}),
+        }),
+      );
+      const orderIds = (page.Items ?? []).map((item) => String(item.orderId));
+      const last = page.LastEvaluatedKey;
+      const [createdAt, orderId] = String(last?.gsi5sk ?? '').split('#');
+      return { orderIds, ...(last && createdAt && orderId ? { next: { createdAt, orderId } } : {}) };
+    },
 
     async *listBooked(day) {
       for await (const item of queryAll(TABLE.indexes.byDay.name, 'gsi3pk', bookingKeys(day))) {

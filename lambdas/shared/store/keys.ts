@@ -15,6 +15,7 @@ export const attemptsKey = (phoneHash: string, windowStart: number) => ({
 export const reportKey = (day: string) => ({ pk: `REPORT#${day}`, sk: 'REPORT' });
 export const refundCapKey = (day: string) => ({ pk: `REFUNDCAP#${day}`, sk: 'REFUNDCAP' });
 export const referenceKey = (reference: string) => `REF#${reference}`;
+export const ownerKey = (owner: string) => `OWNER#${owner}`;
 
 /** FNV-1a of the order id: a stable shard, so every write of an order computes its index keys alone. */
 export const shardOf = (orderId: string, shards: number): number => {
