@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from '../lambdas/admin/admin.handler';
 import { handleCreatePayment } from '../lambdas/create-payment/create-payment.handler';
 import { handleGetPayment } from '../lambdas/payment-status/payment-status.handler';
-import { ROUTES } from '../lambdas/shared/contract/routes';
+import { ROUTES, type RouteName } from '../lambdas/shared/contract/routes';
 import type { AppContext } from '../lambdas/shared/domain/context';
 import { withCorrelation } from '../lambdas/shared/platform/correlation';
 import { type ApiEvent, type ApiResult, json } from '../lambdas/shared/platform/http';
@@ -34,17 +34,17 @@ const route = (definition: { method: string; path: string }, handler: Handler): 
   return { method: definition.method, resource: definition.path, pattern, params, handler };
 };
 
-const ROUTE_TABLE: readonly Route[] = [
-  route(ROUTES.createPayment, handleCreatePayment),
-  route(ROUTES.getPayment, handleGetPayment),
-  route(ROUTES.paydunyaWebhook, handleWebhook),
-  route(ROUTES.disbursementWebhook, handleWebhook),
-  route(ROUTES.adminReport, handleAdmin),
-  route(ROUTES.adminReview, handleAdmin),
-  route(ROUTES.recordFulfilment, handleAdmin),
-  route(ROUTES.requestRefund, handleAdmin),
-  route(ROUTES.findByReference, handleAdmin),
-];
+/** The handler of each function: every route of the contract is served, by the function that serves it on AWS. */
+const HANDLERS: Readonly<Record<(typeof ROUTES)[RouteName]['fn'], Handler>> = {
+  'create-payment': handleCreatePayment,
+  'payment-status': handleGetPayment,
+  webhook: handleWebhook,
+  admin: handleAdmin,
+};
+
+const ROUTE_TABLE: readonly Route[] = Object.values(ROUTES).map((definition) =>
+  route(definition, HANDLERS[definition.fn]),
+);
 
 const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
   new Promise((resolve, reject) => {

@@ -100,6 +100,8 @@ export const signLocalToken = async (
 
 export interface LocalIssuer {
   readonly issuer: string;
+  /** Where its keys are (tests sign odd tokens with them). */
+  readonly keysFile: string;
   /** The verification settings the API uses for it. */
   readonly config: CustomerAuthConfig;
   /** How many times its JWKS was fetched (a verifier caches it). */
@@ -147,6 +149,7 @@ export const startLocalIssuer = async (options: { port: number; keysFile: string
   const config = localIssuerAuth(issuer);
   return {
     issuer,
+    keysFile: options.keysFile,
     config,
     jwksRequests: () => jwksRequests,
     token: (request) => signLocalToken(options.keysFile, issuer, request),

@@ -47,6 +47,12 @@ describe('redactText: contact data and keys in free text', () => {
     expect(redacted).toBe('[email] sent [paydunya-key] and [paydunya-key] with [hash]');
   });
 
+  it('removes a bearer token (a JWT) wherever it appears in text', () => {
+    const jwt =
+      'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhd2EiLCJhdWQiOiJ0ZW1iYSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+    expect(redactText(`Authorization: Bearer ${jwt} refused`)).toBe('Authorization: Bearer [jwt] refused');
+  });
+
   it('keeps what correlates requests: order ids, request ids, invoice tokens, dates and amounts', () => {
     const text =
       'order 01JD7012345678ABCDEFGHJKMN request 70123456-1b2c-4d5e-8f90-0123456789ab token test_6BaZCm7FXS ' +

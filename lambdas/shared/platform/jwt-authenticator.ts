@@ -5,8 +5,12 @@ import type { CustomerAuthenticator, Telemetry } from '../domain/ports';
 
 // Three base64url parts; anything else is refused before any key is looked at.
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-// JWKS refetches for an unknown `kid` at most this often: a flood of forged kids cannot make us hammer the provider.
-const UNKNOWN_KID_COOLDOWN_MS = 30_000;
+/**
+ * The JWKS is fetched again for an unknown `kid` at most this often: a flood of forged kids costs the provider one
+ * request per container every 5 s. Providers publish a new key before they sign with it, so a key seen for the first
+ * time within 5 s of the last fetch (refused once, 401) is the rare price of that bound.
+ */
+export const UNKNOWN_KID_COOLDOWN_MS = 5_000;
 
 /** What went wrong, in words for the logs (never the token itself). */
 const reasonOf = (error: unknown): string => {

@@ -64,6 +64,8 @@ const VALUE_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/(?<![\w-])(?:\+|00)?226[ .-]?(?:\d[ .-]?){7}\d(?![\w-])/g, '[phone]'],
   [/(?<![\w+-])[2567]\d(?:[ .]?\d{2}){3}(?![\w-])/g, '[phone]'],
   [/(?:test|live)_(?:private|public)_[A-Za-z0-9_-]+/g, '[paydunya-key]'],
+  // A customer's bearer token (a JWT: base64url JSON header, payload and signature) wherever it slips into text.
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[jwt]'],
   // A SHA-512 hex digest: the IPN hash is SHA-512 of the PayDunya master key.
   [/(?<![0-9a-fA-F])[0-9a-fA-F]{128}(?![0-9a-fA-F])/g, '[hash]'],
 ];
