@@ -151,7 +151,7 @@ describe('the byStatus group an order waits in', () => {
   it.each([
     [{ status: 'PENDING' }, 'OPEN'],
     [{ status: 'EXPIRED' }, 'UNPAID'],
-    [{ status: 'COMPLETED' }, 'UNACKED'],
+    [{ status: 'COMPLETED' }, undefined],
     [{ status: 'COMPLETED', fulfilment: { outcome: 'delivered', at: 'x', by: 'y' } }, undefined],
     [{ status: 'COMPLETED', refunds: refund('SUBMITTED') }, 'REFUNDING'],
     [
@@ -163,7 +163,7 @@ describe('the byStatus group an order waits in', () => {
       'REFUNDING',
     ],
     [{ status: 'REFUNDED', refunds: refund('SUCCEEDED') }, undefined],
-    [{ status: 'COMPLETED', refunds: refund('MANUAL') }, 'UNACKED'],
+    [{ status: 'COMPLETED', refunds: refund('MANUAL') }, undefined],
     [{ status: 'INITIATION_FAILED' }, undefined],
   ] as const)('%j waits in %s', (state, group) => {
     expect(groupOf(state as Parameters<typeof groupOf>[0])).toBe(group);

@@ -65,6 +65,8 @@ export const TABLE = {
         'bookedAt',
         'refundedAmount',
         'refunds',
+        // Reconcile finds paid orders ticketing has not acknowledged here (an acknowledgement updates the row).
+        'fulfilment',
       ],
     },
     /**

@@ -105,6 +105,7 @@ export type BookedOrder = Pick<
   | 'bookedAt'
   | 'refunds'
   | 'refundedAmount'
+  | 'fulfilment'
 >;
 
 /** One revision of a day's report, as stored. */
@@ -134,8 +135,6 @@ export interface PaymentStore {
   listBooked(day: string): AsyncIterable<BookedOrder>;
   /** Orders with a refund still REQUESTED or SUBMITTED (byStatus index). */
   listRefunding(): AsyncIterable<Pick<Order, 'orderId'>>;
-  /** Paid orders ticketing has not acknowledged, created in a time range (byStatus index). */
-  listUnacknowledged(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
   /**
    * One page of a customer's orders, newest first (byOwner index; eventually consistent): up to `limit` ids, and
    * where the next page starts if there may be one.

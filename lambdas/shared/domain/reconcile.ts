@@ -3,7 +3,7 @@ import { THRESHOLDS } from '../contract/thresholds';
 import type { IpnDeps, RefundDeps } from './context';
 import { type DailyReport, publishReport, reissueReportIfBuilt } from './daily-report';
 import { GatewayError } from './errors';
-import type { Order, OrderStatus } from './order';
+import { dayOf, type Order, type OrderStatus } from './order';
 import type { ConfirmedInvoice } from './ports';
 import { advanceRefund, openRefund, openRefundIds } from './refunds';
 import { mismatches, settleOrder, TARGET } from './settle-order';
@@ -311,28 +311,36 @@ const resumeRefunds = async (ctx: ReconcileDeps, concurrency: number, summary: R
   );
 };
 
-/** Paid orders are looked at for acknowledgement this long after creation; older ones are left to people. */
-const ACK_LOOKBACK_HOURS = 48;
-
 /**
- * Paid orders ticketing has not acknowledged: past the ack window they are counted and the on-call is warned
+ * Paid orders ticketing has not acknowledged, found among the orders booked today and yesterday (byDay index, whose
+ * rows carry status, review and fulfilment): past the ack window they are counted and the on-call is warned
  * (ticketing may be down); a late payment (its order had expired or been cancelled, so no ticket awaits it) that
- * stays unacknowledged past THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes is refunded in full.
+ * stays unacknowledged past THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes is refunded in full. Older orders
+ * are left to people.
  */
 const watchFulfilment = async (ctx: ReconcileDeps, options: ReconcileOptions, summary: ReconcileSummary) => {
   const now = ctx.clock.now();
   const ackMinutes = options.fulfilmentAckMinutes ?? THRESHOLDS.fulfilment.ackMinutes;
   const minutesSince = (iso: string | undefined) =>
     (now.getTime() - Date.parse(iso ?? now.toISOString())) / 60_000;
+  const days = [dayOf(hoursAgo(now, 24)), dayOf(now.toISOString())];
+  async function* awaiting() {
+    for (const day of days) {
+      for await (const row of ctx.store.listBooked(day)) {
+        // Held for review: ticketing rightly waits for the decision before it issues (or acknowledges) anything.
+        if (row.status !== 'COMPLETED' || row.fulfilment || row.review?.status === 'PENDING') continue;
+        if (minutesSince(row.bookedAt) >= ackMinutes) yield row;
+      }
+    }
+  }
   let oldest = 0;
   await forEachBounded(
-    ctx.store.listUnacknowledged(hoursAgo(now, ACK_LOOKBACK_HOURS), now.toISOString()),
+    awaiting(),
     options.concurrency,
     async (listed) => {
+      // The index is eventually consistent: decide on the order as it is now.
       const order = await ctx.store.getOrder(listed.orderId);
-      if (order?.status !== 'COMPLETED' || order.fulfilment) return;
-      // Held for review: ticketing rightly waits for the decision before it issues (or acknowledges) anything.
-      if (order.review?.status === 'PENDING') return;
+      if (order?.status !== 'COMPLETED' || order.fulfilment || order.review?.status === 'PENDING') return;
       const waited = minutesSince(order.completedAt);
       if (waited < ackMinutes) return;
       if (order.late && !order.refunds && waited >= THRESHOLDS.fulfilment.lateUnacknowledgedRefundMinutes) {

@@ -66,7 +66,6 @@ type OrderStore = Pick<
   | 'listUnpaid'
   | 'listBooked'
   | 'listRefunding'
-  | 'listUnacknowledged'
   | 'listByReference'
   | 'listByOwner'
 >;
@@ -256,7 +255,6 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
         orderId: order.orderId,
         status: to,
         refunds: set.refunds ?? order.refunds,
-        fulfilment: set.fulfilment ?? order.fulfilment,
       });
       if (group !== statusGroupKey(order)) {
         if (group) {
@@ -334,14 +332,6 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
       ),
 
     listRefunding: () => ids(queryAll(TABLE.indexes.byStatus.name, 'gsi2pk', statusGroupKeys('REFUNDING'))),
-
-    listUnacknowledged: (createdAfter, createdBefore) =>
-      ids(
-        queryAll(TABLE.indexes.byStatus.name, 'gsi2pk', statusGroupKeys('UNACKED'), {
-          condition: 'gsi2sk BETWEEN :after AND :before',
-          values: { ':after': createdAfter, ':before': createdBefore },
-        }),
-      ),
 
     listByReference: (reference) =>
       ids(queryAll(TABLE.indexes.byReference.name, 'gsi4pk', [referenceKey(reference)])),
