@@ -29,6 +29,8 @@ await runCli('npm run preflight -- --stage dev|staging|prod', async () => {
       sns: new SNSClient({ region }),
       waf: new WAFV2Client({ region }),
       codedeploy: new CodeDeployClient({ region }),
+      // The identity provider's discovery document and JWKS, from the operator's machine.
+      fetch: globalThis.fetch,
     },
     stageResources(config),
     { expectedAlarms: expectedAlarmNames(config), now: new Date() },

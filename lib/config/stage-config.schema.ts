@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { customerAuthSchema } from '../../lambdas/shared/contract/auth';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
 import { storeInfoSchema } from '../../lambdas/shared/contract/store-info';
 
@@ -151,10 +152,18 @@ export const stageConfigSchema = z
       /** Per public route (ROUTES key): each sized for its own traffic, so polling cannot crowd out checkouts. */
       routeThrottling: z.object({
         createPayment: throttleSchema,
+        listPayments: throttleSchema,
         getPayment: throttleSchema,
         paydunyaWebhook: throttleSchema,
       }),
     }),
+    /**
+     * How customer tokens are verified on the `customer` routes (contract/auth.ts): the stage's identity provider
+     * (Supabase Auth or Amazon Cognito: docs/infra-notes.md), asymmetric algorithms only. Given to create-payment
+     * and payment-status as JSON in ENV.customerAuth, defaults filled in; `npm run preflight` checks the provider
+     * answers with this issuer and publishes a key for these algorithms.
+     */
+    auth: customerAuthSchema,
     /** What the stage is sized for, and the account quotas that sizing needs (docs/capacity-notes.md). */
     capacity: z.object({
       /** Checkouts (POST /payments) a second at the on-sale peak. */
@@ -308,6 +317,16 @@ export const stageConfigSchema = z
         ['backup', 'vaultLockMinRetentionDays'],
         'cannot exceed the daily retention, or daily backups could never expire',
       );
+    }
+
+    // Local mode's issuer is plain http on loopback; a deployed stage fetches keys over TLS only.
+    for (const field of ['issuer', 'jwksUri'] as const) {
+      if (new URL(config.auth[field]).protocol !== 'https:') {
+        issue(
+          ['auth', field],
+          'must be an https:// URL: a deployed stage fetches and trusts keys over TLS only',
+        );
+      }
     }
 
     const domain = config.api.customDomain?.domainName;

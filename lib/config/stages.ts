@@ -19,6 +19,37 @@ const TEMBA_STORE = {
   logo_url: 'https://temba.app/logo.svg',
 };
 
+/**
+ * The Supabase Auth project each stage trusts for customer tokens (the Temba app signs customers in with Supabase):
+ * `https://<project ref>.supabase.co`, the project URL its dashboard shows.
+ *
+ * PLACEHOLDERS until Temba's projects are known. They sit under `.invalid`, a domain reserved never to resolve
+ * (RFC 6761), rather than under supabase.co, where anyone could claim `temba-dev` as a vanity subdomain and mint
+ * tokens a stage would accept. Deployed as they are, every customer request is refused (401: the keys cannot be
+ * fetched) and `npm run preflight` fails on them. docs/infra-notes.md: pointing a stage at Supabase or Cognito.
+ */
+const SUPABASE_PROJECT_URLS: Readonly<Record<StageName, string>> = {
+  dev: 'https://temba-dev.supabase.invalid', // PLACEHOLDER: https://<dev project ref>.supabase.co
+  staging: 'https://temba-staging.supabase.invalid', // PLACEHOLDER: https://<staging project ref>.supabase.co
+  prod: 'https://temba-prod.supabase.invalid', // PLACEHOLDER: https://<prod project ref>.supabase.co
+};
+
+/**
+ * Supabase Auth's tokens: issuer `<project>/auth/v1`, keys at `<issuer>/.well-known/jwks.json`, audience
+ * `authenticated` (a signed-in user; anonymous sign-ins carry it too, if the project allows them). The project must
+ * sign with an asymmetric key (JWT Signing Keys: ES256 by default, or RS256); a project still on the legacy shared
+ * secret (HS256) publishes no key, and every token is refused.
+ */
+const supabaseAuth = (projectUrl: string): StageConfigInput['auth'] => {
+  const issuer = `${projectUrl}/auth/v1`;
+  return {
+    issuer,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    audience: ['authenticated'],
+    algorithms: ['ES256', 'RS256'],
+  };
+};
+
 /** Paris: the closest AWS region to Ouagadougou by network path, French-speaking support, GDPR. */
 const REGION = 'eu-west-3';
 
@@ -57,12 +88,17 @@ const FUNCTIONS = {
 
 /**
  * The traffic model every limit below is sized from; docs/capacity-notes.md has the arithmetic and its sources.
- * Per checkout: one POST /payments, its CORS preflight, GET /payments/{orderId} polled every 3 s for about 60 s
- * (the page gives up at 90 s), and about one IPN from PayDunya, 1.5 with duplicates and retries. Carrier NAT: the
- * busiest mobile carrier brings 60 % of checkouts through as few as 8 public addresses.
+ * Per checkout: one POST /payments and its CORS preflight, GET /payments/{orderId} polled every 3 s for about 60 s
+ * (the page gives up at 90 s) after its own preflight (the polls carry `Authorization`, so they are no longer
+ * "simple" requests; one preflight per order URL, cached 1 h), one GET /payments (the customer's payments, shown
+ * on return), and about one IPN from PayDunya, 1.5 with duplicates and retries. Carrier NAT: the busiest mobile
+ * carrier brings 60 % of checkouts through as few as 8 public addresses.
  */
 export const TRAFFIC_MODEL = {
   statusPollsPerCheckout: 20,
+  listingsPerCheckout: 1,
+  /** OPTIONS /payments (POST and GET /payments share it) and OPTIONS /payments/{orderId}. */
+  preflightsPerCheckout: 2,
   ipnsPerCheckout: 1.5,
   busiestCarrierShare: 0.6,
   carrierNatAddresses: 8,
@@ -86,12 +122,13 @@ const DEFAULT_QUOTAS = { lambdaConcurrentExecutions: 1_000, apiGatewayRequestsPe
 /**
  * Per-IP rules of staging and prod (WAF counts over a trailing 60 s window). One carrier NAT address carries
  * 60 % / 8 = 7.5 % of the peak: POST 200/s x 7.5 % = 15/s, x 1.5 headroom = 22.5/s -> 25/s = 1,500 a minute;
- * every route but the webhook (POST + preflight + 20 polls = 22 requests per checkout) 200 x 22 x 7.5 % = 330/s,
- * x 1.5 = 495/s -> 500/s = 30,000 a minute. Customers are limited one by one in code (CUSTOMER_ATTEMPT_*).
+ * every route but the webhook (POST, 2 preflights, 20 polls, 1 listing = 24 requests per checkout)
+ * 200 x 24 x 7.5 % = 360/s, x 1.5 = 540/s -> 550/s = 33,000 a minute. They are flood guards: customers are
+ * identified by their token and limited one by one in code (CUSTOMER_ATTEMPT_*, per subject and per phone).
  */
 const CARRIER_NAT_WAF = {
   paymentsRateLimit: { limit: 1_500, windowSeconds: 60 },
-  globalRateLimit: { limit: 30_000, windowSeconds: 60 },
+  globalRateLimit: { limit: 33_000, windowSeconds: 60 },
 } as const;
 
 /** How long the events archive keeps every event for replay, by stage (the table keeps the audit trail for good). */
@@ -121,9 +158,10 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     api: {
       corsOrigins: ['https://dev.temba.app', 'http://localhost:5173'],
       throttling: { rateLimit: 20, burstLimit: 40 },
-      // 5 checkouts/s: 5 POST, 5 x 20 polls = 100 GET, 5 x 1.5 = 7.5 IPNs a second.
+      // 5 checkouts/s: 5 POST, 5 listings, 5 x 20 polls = 100 GET, 5 x 1.5 = 7.5 IPNs a second.
       routeThrottling: {
         createPayment: { rateLimit: 20, burstLimit: 40 },
+        listPayments: { rateLimit: 20, burstLimit: 40 },
         getPayment: { rateLimit: 100, burstLimit: 100 },
         paydunyaWebhook: { rateLimit: 20, burstLimit: 40 },
       },
@@ -138,6 +176,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       globalRateLimit: { limit: 1_200, windowSeconds: 60 },
       webhookAllowlist: { ipv4: [], ipv6: [] },
     },
+    auth: supabaseAuth(SUPABASE_PROJECT_URLS.dev),
     alarms: GO_LIVE_ALARMS,
     alerts: { critical: { emails: ['payments-dev@temba.app'], sms: [] }, warning: { emails: [], sms: [] } },
     limits: { customerAttempts: THRESHOLDS.customerAttempts },
@@ -166,9 +205,10 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       customDomain: { domainName: 'api-staging.temba.app' },
       corsOrigins: ['https://staging.temba.app'],
       throttling: { rateLimit: 50, burstLimit: 100 },
-      // A tenth of prod, for load tests: 20 checkouts/s -> 20 POST, 400 GET, 30 IPNs a second.
+      // A tenth of prod, for load tests: 20 checkouts/s -> 20 POST, 20 listings, 400 polls, 30 IPNs a second.
       routeThrottling: {
         createPayment: { rateLimit: 50, burstLimit: 100 },
+        listPayments: { rateLimit: 50, burstLimit: 50 },
         getPayment: { rateLimit: 400, burstLimit: 200 },
         paydunyaWebhook: { rateLimit: 50, burstLimit: 100 },
       },
@@ -177,6 +217,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     // Prod's rules, so a load test from one machine meets exactly what prod would do (the go-live ab -n 100 -c 10
     // passes: 100 < 1,500 a minute).
     waf: { ...CARRIER_NAT_WAF, webhookAllowlist: { ipv4: [], ipv6: [] } },
+    auth: supabaseAuth(SUPABASE_PROJECT_URLS.staging),
     alarms: GO_LIVE_ALARMS,
     alerts: {
       critical: { emails: ['payments-staging@temba.app'], sms: [] },
@@ -191,8 +232,9 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     },
     events: { archiveRetentionDays: EVENT_ARCHIVE_DAYS.staging },
     fulfilment: FULFILMENT,
-    // 50 POST/s x 2 s = 100; 400 GET/s x 0.1 s = 40; 50 IPN/s x 2 s = 100. 240 of the 900 reservable.
-    functions: reserving({ createPayment: 100, paymentStatus: 40, webhook: 100 }),
+    // 50 POST/s x 2 s = 100; 400 polls/s x 0.1 s + 50 listings/s x 0.2 s = 50; 50 IPN/s x 2 s = 100. 250 of the
+    // 900 reservable.
+    functions: reserving({ createPayment: 100, paymentStatus: 50, webhook: 100 }),
     schedules: SCHEDULES,
     rollout: { lambda: 'linear', flags: 'linear' },
     backup: { dailyRetentionDays: 35 },
@@ -214,10 +256,13 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       corsOrigins: ['https://temba.app', 'https://www.temba.app'],
       // The stage default covers the CORS preflights (one per checkout: 200/s) and the operator routes.
       throttling: { rateLimit: 250, burstLimit: 500 },
-      // Sized for 200 checkouts/s: 200 POST (+25 %), 200 x 20 polls = 4,000 GET, 200 x 1.5 = 300 IPNs a second.
-      // Bursts: 2 s of checkouts or IPNs at once; polls are spread out and cheap to retry, so half a second.
+      // Sized for 200 checkouts/s: 200 POST (+25 %), 200 listings (+25 %), 200 x 20 polls = 4,000 GET,
+      // 200 x 1.5 = 300 IPNs a second. Bursts: 2 s of checkouts or IPNs at once; polls are spread out and cheap to
+      // retry, so half a second; listings, one second. A listing reads up to a page of orders (20 by default), so it
+      // gets the checkout's rate, not the poll's: at 4,000/s it could read 80,000 units a second, twice the table's.
       routeThrottling: {
         createPayment: { rateLimit: 250, burstLimit: 500 },
+        listPayments: { rateLimit: 250, burstLimit: 250 },
         getPayment: { rateLimit: 4_000, burstLimit: 2_000 },
         paydunyaWebhook: { rateLimit: 300, burstLimit: 600 },
       },
@@ -239,6 +284,7 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
           'master-key hash and our signed callback URL, then confirmed with PayDunya before anything is marked paid.',
       },
     },
+    auth: supabaseAuth(SUPABASE_PROJECT_URLS.prod),
     alarms: GO_LIVE_ALARMS,
     alerts: {
       // The on-call mailbox and the company phone of the go-live plan's store block.
@@ -259,8 +305,9 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     events: { archiveRetentionDays: EVENT_ARCHIVE_DAYS.prod },
     fulfilment: FULFILMENT,
     // 250 POST/s x 4 s = 1,000 (PayDunya may slow from a 2 s p99 to 4 s before a checkout is refused);
-    // 4,000 GET/s x 0.1 s = 400; 300 IPN/s x 2 s = 600. 2,000 of the 2,900 reservable under a 3,000 quota.
-    functions: reserving({ createPayment: 1_000, paymentStatus: 400, webhook: 600 }),
+    // 4,000 polls/s x 0.1 s + 250 listings/s x 0.2 s = 450; 300 IPN/s x 2 s = 600. 2,050 of the 2,900 reservable
+    // under a 3,000 quota.
+    functions: reserving({ createPayment: 1_000, paymentStatus: 450, webhook: 600 }),
     schedules: SCHEDULES,
     rollout: { lambda: 'canary', flags: 'canary' },
     backup: { dailyRetentionDays: 35, monthlyRetentionDays: 365, vaultLockMinRetentionDays: 35 },

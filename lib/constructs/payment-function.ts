@@ -19,6 +19,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type * as z from 'zod';
+import { type CustomerAuthConfig, customerAuthSchema } from '../../lambdas/shared/contract/auth';
 import { ENV, type EnvName } from '../../lambdas/shared/contract/env';
 import { EVENTS } from '../../lambdas/shared/contract/events';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/contract/metrics';
@@ -106,6 +108,8 @@ export class PaymentFunction extends Construct {
   readonly errorsAlarm: Alarm;
   readonly throttlesAlarm: Alarm;
   readonly functionName: string;
+  /** The identity provider this function checks customer tokens against (`verifiesCustomerTokens`), if any. */
+  private customerAuthConfig: CustomerAuthConfig | undefined;
 
   constructor(scope: Construct, id: string, props: PaymentFunctionProps) {
     super(scope, id);
@@ -214,6 +218,22 @@ export class PaymentFunction extends Construct {
   rollsBackOn(alarm: IAlarm): this {
     this.deploymentGroup.addAlarm(alarm);
     return this;
+  }
+
+  /**
+   * The function verifies customers' bearer tokens itself (the `customer` routes): the stage's identity provider as
+   * JSON in `CUSTOMER_AUTH`, parsed with the shared schema so the code receives the defaults too. No IAM: the keys
+   * are public and fetched from the provider over the internet (the functions run outside any VPC).
+   */
+  verifiesCustomerTokens(auth: z.input<typeof customerAuthSchema>): this {
+    this.customerAuthConfig = customerAuthSchema.parse(auth);
+    this.fn.addEnvironment(ENV.customerAuth, JSON.stringify(this.customerAuthConfig));
+    return this;
+  }
+
+  /** The identity provider set by `verifiesCustomerTokens`; undefined when the function checks no tokens. */
+  get customerAuth(): CustomerAuthConfig | undefined {
+    return this.customerAuthConfig;
   }
 
   /** Sets a plain configuration value (no access implied). */

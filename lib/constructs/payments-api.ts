@@ -18,6 +18,7 @@ import {
 import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { RouteAuth } from '../../lambdas/shared/contract/routes';
 import type { PaymentFunction } from './payment-function';
 
 /** An API Gateway token bucket: steady requests a second, and how many may arrive at once. */
@@ -41,16 +42,26 @@ export interface PaymentsApiProps {
 export interface Route {
   readonly method: string;
   readonly path: string;
-  /** `iam`: callers sign with SigV4 (operator routes). */
-  readonly auth?: 'iam';
+  /**
+   * `iam`: callers sign with SigV4, checked by API Gateway (AWS_IAM). `customer`: a bearer token the handler verifies
+   * (no API Gateway authorizer), so the function must carry the identity provider (`verifiesCustomerTokens`).
+   * `paydunya`: PayDunya's callbacks, under `/webhooks/` only (where the WAF allowlist applies).
+   */
+  readonly auth: RouteAuth;
 }
+
+/** Where PayDunya's callbacks live: the WAF allowlist and the global rule's exclusion match this prefix. */
+export const WEBHOOKS_PREFIX = '/webhooks/';
 
 export interface RouteOptions {
   /** The body must be a JSON object (field-level validation stays in the handler, which lists every field). */
   readonly jsonObjectBody?: boolean;
   /** Browsers on the configured origins may call it (adds the OPTIONS preflight). */
   readonly cors?: boolean;
-  /** Why a route without an authorizer is acceptable (cdk-nag APIG4/COG4); required unless the route is IAM. */
+  /**
+   * Why a route without an API Gateway authorizer is acceptable (cdk-nag APIG4/COG4 acknowledgements carry it):
+   * how the handler authenticates the caller. Required unless the route is IAM.
+   */
   readonly publicBecause?: string;
 }
 
@@ -177,6 +188,19 @@ export class PaymentsApi extends Construct {
 
   /** Adds `route` invoking the function's `live` alias, with request validation and the route's options. */
   addRoute(route: Route, target: PaymentFunction, options: RouteOptions = {}): Method {
+    const authorizationType = route.auth === 'iam' ? AuthorizationType.IAM : AuthorizationType.NONE;
+    if (authorizationType === AuthorizationType.NONE && !options.publicBecause)
+      throw new Error(`${route.method} ${route.path} has no authorizer: say why (publicBecause)`);
+    if (route.auth === 'customer' && target.customerAuth === undefined) {
+      throw new Error(
+        `${route.method} ${route.path} is a customer route: its function must verify tokens (verifiesCustomerTokens)`,
+      );
+    }
+    if (route.auth === 'paydunya' && !route.path.startsWith(WEBHOOKS_PREFIX)) {
+      throw new Error(
+        `${route.method} ${route.path} is a PayDunya callback: it belongs under ${WEBHOOKS_PREFIX}`,
+      );
+    }
     const resource = this.api.root.resourceForPath(route.path);
     if (options.cors && !resource.node.tryFindChild('OPTIONS')) {
       const preflight = resource.addCorsPreflight({
@@ -194,7 +218,6 @@ export class PaymentsApi extends Construct {
       }
     }
     const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-    const authorizationType = route.auth === 'iam' ? AuthorizationType.IAM : AuthorizationType.NONE;
     const method = resource.addMethod(
       route.method,
       new LambdaIntegration(target.alias, { allowTestInvoke: false }),
@@ -208,10 +231,8 @@ export class PaymentsApi extends Construct {
       },
     );
     if (authorizationType === AuthorizationType.NONE) {
-      if (!options.publicBecause)
-        throw new Error(`${route.method} ${route.path} has no authorizer: say why (publicBecause)`);
       for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-        Validations.of(method).acknowledge({ id: rule, reason: options.publicBecause });
+        Validations.of(method).acknowledge({ id: rule, reason: String(options.publicBecause) });
       }
     } else {
       // IAM is authorization (APIG4 passes); COG4 asks for a Cognito user pool specifically.

@@ -37,6 +37,16 @@ export interface PaymentsMonitoringProps {
   readonly functions: readonly PaymentFunction[];
 }
 
+/** The DynamoDB operations that read or write the table's indexes (Query reads them; each write updates them). */
+const INDEX_REACHING_OPERATIONS = [
+  'Query',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'TransactWriteItems',
+  'BatchWriteItem',
+] as const;
+
 /**
  * A metric the Lambda code emits through Powertools (EMF): namespace, name and the `service` dimension come
  * from the shared contract. Alarms read these totals; breakdowns (`method`, `reason`, `outcome`) are extra
@@ -198,7 +208,7 @@ export class PaymentsMonitoring extends Construct {
 
     this.alarm('warning', 'dynamodb-throttles', {
       description: 'DynamoDB throttled reads or writes on the payments table or its indexes',
-      metric: this.dynamoThrottles(fiveMinutes),
+      metric: this.dynamoThrottledRequests(fiveMinutes),
       threshold: t.dynamoThrottles.threshold,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // Throttle events are only reported when they happen.
@@ -212,6 +222,47 @@ export class PaymentsMonitoring extends Construct {
     return severityAlarm(this, this.props, severity, name, options);
   }
 
+  /**
+   * What the throttles alarm reads. An alarm's math may use at most 10 metrics, and the event-level metrics take two
+   * per index (the table's own exclude its indexes), so it reads: the table's read and write throttle events, and
+   * `ThrottledRequests` (one per request any of whose events, on the table or an index, was throttled) for the
+   * operations that reach the indexes: Query reads them, every write updates them. However many indexes there are.
+   */
+  private dynamoThrottledRequests(period: Duration): MathExpression {
+    const tableName = this.props.table.tableName;
+    const metrics: Record<string, Metric> = {};
+    for (const [key, metricName] of [
+      ['r', 'ReadThrottleEvents'],
+      ['w', 'WriteThrottleEvents'],
+    ] as const) {
+      metrics[key] = new Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName,
+        dimensionsMap: { TableName: tableName },
+        statistic: Stats.SUM,
+        period,
+      });
+    }
+    INDEX_REACHING_OPERATIONS.forEach((operation, position) => {
+      metrics[`q${position}`] = new Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName: 'ThrottledRequests',
+        dimensionsMap: { TableName: tableName, Operation: operation },
+        statistic: Stats.SUM,
+        period,
+      });
+    });
+    return new MathExpression({
+      label: 'DynamoDB throttled requests',
+      period,
+      expression: Object.keys(metrics)
+        .map((key) => `FILL(${key},0)`)
+        .join('+'),
+      usingMetrics: metrics,
+    });
+  }
+
+  /** Every throttle event on the table and on each index, for the dashboard (a graph has no 10-metric limit). */
   private dynamoThrottles(period: Duration): MathExpression {
     const metrics: Record<string, Metric> = {};
     const dimensionSets: Record<string, string>[] = [

@@ -14,7 +14,7 @@ import { FeatureFlags } from '../constructs/feature-flags';
 import { FulfilmentOperations } from '../constructs/fulfilment-operations';
 import { PaymentEvents } from '../constructs/payment-events';
 import { PaymentFunction } from '../constructs/payment-function';
-import { PaymentsApi, type RouteOptions } from '../constructs/payments-api';
+import { PaymentsApi, type RouteOptions, WEBHOOKS_PREFIX } from '../constructs/payments-api';
 import { PaymentsMonitoring } from '../constructs/payments-monitoring';
 import { ReconcileOperations } from '../constructs/reconcile-operations';
 import { RESTORE_DRILL_FUNCTION, RESTORE_DRILL_STAGES, RestoreDrill } from '../constructs/restore-drill';
@@ -33,12 +33,15 @@ const handlerEntry = (fn: string): string =>
   fileURLToPath(new URL(`../../lambdas/${fn}/${fn}.handler.ts`, import.meta.url));
 
 /**
- * The public routes this stack serves, with why each has no authorizer (cdk-nag APIG4/COG4 acknowledgements
- * carry these). The operator and service routes (OPERATOR_ROUTES) are IAM-authorised: `api.addRoute` maps their
- * `auth: 'iam'` to AWS_IAM. No public route moves money back: refunds and fulfilment are IAM only.
+ * The routes without an API Gateway authorizer, with why (cdk-nag APIG4/COG4 acknowledgements carry these): the
+ * customer routes (`auth: 'customer'`), whose handlers verify the caller's bearer token before anything else, and
+ * PayDunya's callbacks (`auth: 'paydunya'`). The operator and service routes (OPERATOR_ROUTES) are IAM-authorised:
+ * `api.addRoute` maps their `auth: 'iam'` to AWS_IAM. No public route moves money back: refunds and fulfilment are
+ * IAM only.
  */
 export const PUBLIC_ROUTES = [
   'createPayment',
+  'listPayments',
   'getPayment',
   'paydunyaWebhook',
   'disbursementWebhook',
@@ -51,6 +54,7 @@ export type PublicRouteName = (typeof PUBLIC_ROUTES)[number];
  */
 export const THROTTLED_ROUTES = [
   'createPayment',
+  'listPayments',
   'getPayment',
   'paydunyaWebhook',
 ] as const satisfies readonly (keyof StageConfig['api']['routeThrottling'] & PublicRouteName)[];
@@ -75,19 +79,39 @@ const OPERATOR_ROUTE_OPTIONS: Record<OperatorRouteName, RouteOptions> = {
   findByReference: {},
 };
 
+/**
+ * Why the customer routes have no API Gateway authorizer although they are authenticated: the handler verifies the
+ * bearer JWT itself (jose; the stage's JWKS, issuer, audience, asymmetric algorithms, expiry), before it reads or
+ * writes anything. The same code then runs in local mode; a Lambda authorizer would add an invocation per request
+ * (or, with its result cache, keep accepting a token for the cache's TTL after it expired), while the handler
+ * caches only the public keys, per warm container.
+ */
+const VERIFIED_IN_HANDLER =
+  'Authenticated, not public: the handler verifies the Authorization bearer JWT (jose, the stage identity ' +
+  "provider's JWKS, issuer, audience, RS256/ES256 only, exp/nbf) before reading or writing anything, and answers " +
+  '401 otherwise. Not an API Gateway authorizer: the same code runs in local mode, no extra invocation per ' +
+  'request and no authorizer result cache that would accept a token after it expires; the JWKS is cached per ' +
+  'warm container.';
+
 const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
   createPayment: {
     jsonObjectBody: true,
     cors: true,
     publicBecause:
-      'Guest checkout from the Temba web app: ticket buyers have no account to authorise. Abuse is bounded by the ' +
-      'WAF per-IP rate rules, the per-customer and daily limits checked in DynamoDB, and idempotency keys.',
+      `${VERIFIED_IN_HANDLER} The order belongs to the token's subject; attempts are limited per subject and per ` +
+      'phone, the day by the daily limit, retries by idempotency keys.',
+  },
+  listPayments: {
+    cors: true,
+    publicBecause:
+      `${VERIFIED_IN_HANDLER} It lists only the token subject's own orders (byOwner index keyed by subject), a ` +
+      'page at a time.',
   },
   getPayment: {
     cors: true,
     publicBecause:
-      'The order id is a ULID with 80 random bits, unguessable; the answer holds only status and masked customer ' +
-      'details. WAF rate-limits every IP.',
+      `${VERIFIED_IN_HANDLER} Another subject's order answers 404, exactly as a missing one; the answer holds only ` +
+      'status and masked customer details.',
   },
   paydunyaWebhook: {
     publicBecause:
@@ -189,10 +213,16 @@ export class ApplicationStack extends Stack {
       .setsEnv(ENV.storeJson, JSON.stringify(config.paydunya.store))
       .setsEnv(ENV.customerAttemptMax, String(config.limits.customerAttempts.max))
       .setsEnv(ENV.customerAttemptWindowSeconds, String(config.limits.customerAttempts.windowSeconds))
+      .verifiesCustomerTokens(config.auth)
       .setsEnv(ENV.corsAllowedOrigins, config.api.corsOrigins.join(','));
 
+    // GET /payments/{orderId} reads one order; GET /payments pages through the caller's ids on the byOwner index,
+    // then reads each order.
     const paymentStatus = this.addFunction(ROUTES.getPayment.fn, config.functions.paymentStatus)
-      .usesTable(data.table, data.tableKey, ['GetItem', 'Query'])
+      .usesTable(data.table, data.tableKey, ['GetItem', 'Query'], {
+        queryIndexes: [TABLE.indexes.byOwner.name],
+      })
+      .verifiesCustomerTokens(config.auth)
       .setsEnv(ENV.corsAllowedOrigins, config.api.corsOrigins.join(','));
 
     // An IPN updates the order and its own audit trail in one write (a transaction with the limit slices when it
@@ -212,6 +242,7 @@ export class ApplicationStack extends Stack {
 
     this.functions = {
       createPayment,
+      listPayments: paymentStatus,
       getPayment: paymentStatus,
       paydunyaWebhook: webhook,
       disbursementWebhook: webhook,
@@ -271,7 +302,7 @@ export class ApplicationStack extends Stack {
       stage: config.stage,
       apiStageArn: this.api.api.deploymentStage.stageArn,
       paymentsPath: ROUTES.createPayment.path,
-      webhooksPathPrefix: '/webhooks/',
+      webhooksPathPrefix: WEBHOOKS_PREFIX,
       webhookPaths: [ROUTES.paydunyaWebhook.path, ROUTES.disbursementWebhook.path],
       paymentsRateLimit: config.waf.paymentsRateLimit,
       globalRateLimit: config.waf.globalRateLimit,

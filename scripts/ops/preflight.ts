@@ -21,6 +21,8 @@ import {
   ListWebACLsCommand,
   type WAFV2Client,
 } from '@aws-sdk/client-wafv2';
+import { importJWK, type JWK } from 'jose';
+import type { CustomerAuthConfig } from '../../lambdas/shared/contract/auth';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
 import { PLACEHOLDER_PREFIX, signingSecretSchema } from '../../lambdas/shared/contract/secrets';
 import { maskEmail, maskPhone } from '../../lambdas/shared/domain/masking';
@@ -36,6 +38,11 @@ export interface PreflightClients {
   readonly sns: SNSClient;
   readonly waf: WAFV2Client;
   readonly codedeploy: CodeDeployClient;
+  /**
+   * HTTP for the identity provider's public documents (OpenID discovery, JWKS): the global `fetch` on an
+   * operator's machine, a stub in tests. Absent, the identity provider is not checked (no line is printed).
+   */
+  readonly fetch?: typeof fetch;
 }
 
 export interface CheckResult {
@@ -349,6 +356,117 @@ const wafChecks = async (clients: PreflightClients, r: StageResources): Promise<
   return results;
 };
 
+/** How long preflight waits for each identity provider document. */
+const IDENTITY_PROVIDER_TIMEOUT_MS = 10_000;
+
+/** A JSON document over HTTPS; a network error, a non-2xx answer or a body that is not JSON throws, in one line. */
+const fetchJson = async (fetchImpl: typeof fetch, url: string): Promise<unknown> => {
+  const response = await fetchImpl(url, {
+    headers: { accept: 'application/json' },
+    redirect: 'error',
+    signal: AbortSignal.timeout(IDENTITY_PROVIDER_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  try {
+    return (await response.json()) as unknown;
+  } catch {
+    throw new Error(`${url} did not answer JSON`);
+  }
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether `key` can verify `alg` signatures: a signing key of the right type that jose can import for it. */
+const verifiesWith = async (key: Record<string, unknown>, alg: CustomerAuthConfig['algorithms'][number]) => {
+  if (key.use !== undefined && key.use !== 'sig') return false;
+  if (Array.isArray(key.key_ops) && !key.key_ops.includes('verify')) return false;
+  const fits =
+    typeof key.alg === 'string'
+      ? key.alg === alg
+      : alg === 'RS256'
+        ? key.kty === 'RSA'
+        : key.kty === 'EC' && key.crv === 'P-256';
+  if (!fits) return false;
+  try {
+    await importJWK({ ...(key as JWK), ext: true }, alg);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The identity provider the customer routes trust, as the Lambda functions will meet it: its OpenID discovery
+ * document must name the configured issuer (and the configured JWKS URL), and its JWKS must hold at least one
+ * key for an allowed algorithm. Otherwise every customer would get a 401. Public documents only: nothing is
+ * signed, no token is made.
+ */
+export const identityProviderChecks = async (
+  fetchImpl: typeof fetch,
+  auth: CustomerAuthConfig,
+): Promise<CheckResult[]> => {
+  const issuerName = `Identity provider answers as the configured issuer (${auth.issuer})`;
+  const keysName = `Identity provider publishes a key for ${auth.algorithms.join(' or ')}`;
+  const placeholder = [auth.issuer, auth.jwksUri].find((url) => new URL(url).hostname.endsWith('.invalid'));
+  if (placeholder) {
+    const detail = `${new URL(placeholder).host} is a placeholder: set the stage's identity provider in lib/config/stages.ts (docs/infra-notes.md)`;
+    return [fail(issuerName, detail), fail(keysName, detail)];
+  }
+
+  const discoveryUrl = `${auth.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  let issuerResult: CheckResult;
+  try {
+    const discovery = await fetchJson(fetchImpl, discoveryUrl);
+    const issuer = isRecord(discovery) ? discovery.issuer : undefined;
+    const jwksUri = isRecord(discovery) ? discovery.jwks_uri : undefined;
+    if (issuer !== auth.issuer) {
+      issuerResult = fail(
+        issuerName,
+        `${discoveryUrl} names issuer ${JSON.stringify(issuer ?? null)}: tokens would carry that, and every one would be refused`,
+      );
+    } else if (jwksUri !== undefined && jwksUri !== auth.jwksUri) {
+      issuerResult = fail(
+        issuerName,
+        `the provider publishes its keys at ${String(jwksUri)}, the config fetches them from ${auth.jwksUri}`,
+      );
+    } else {
+      issuerResult = pass(issuerName, `${discoveryUrl} names this issuer and ${auth.jwksUri}`);
+    }
+  } catch (error) {
+    issuerResult = fail(issuerName, `discovery document unavailable: ${describeError(error)}`);
+  }
+
+  let keysResult: CheckResult;
+  try {
+    const jwks = await fetchJson(fetchImpl, auth.jwksUri);
+    const keys = isRecord(jwks) && Array.isArray(jwks.keys) ? jwks.keys.filter(isRecord) : undefined;
+    if (keys === undefined) {
+      keysResult = fail(keysName, `${auth.jwksUri} is not a JWKS (no "keys" array)`);
+    } else if (keys.length === 0) {
+      keysResult = fail(
+        keysName,
+        `${auth.jwksUri} holds no key (a Supabase project still signing with its shared HS256 secret publishes none)`,
+      );
+    } else {
+      const usable: string[] = [];
+      for (const key of keys) {
+        for (const alg of auth.algorithms) {
+          if (await verifiesWith(key, alg)) usable.push(`${alg} ${String(key.kid ?? '(no kid)')}`);
+        }
+      }
+      const types = keys.map((key) => String(key.alg ?? key.kty ?? '?')).join(', ');
+      keysResult =
+        usable.length > 0
+          ? pass(keysName, `${keys.length} key(s); usable: ${usable.join(', ')}`)
+          : fail(keysName, `${keys.length} key(s) (${types}), none for ${auth.algorithms.join(' or ')}`);
+    }
+  } catch (error) {
+    keysResult = fail(keysName, `JWKS unreachable: ${describeError(error)}`);
+  }
+  return [issuerResult, keysResult];
+};
+
 const codeDeployCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
   const name = 'CodeDeploy deployment groups are healthy';
   const groups: string[] = [];
@@ -386,8 +504,9 @@ const codeDeployCheck = async (clients: PreflightClients, r: StageResources): Pr
 };
 
 /**
- * The go-live checklist as read-only checks against the stage's account. Every check runs (a failing one does not
- * hide the others); each AWS error is reported on its own line. Nothing is changed and no secret value is printed.
+ * The go-live checklist as read-only checks against the stage's account, and, when `clients.fetch` is given,
+ * against the identity provider the customer routes trust. Every check runs (a failing one does not hide the
+ * others); each AWS error is reported on its own line. Nothing is changed and no secret value is printed.
  */
 export const runPreflight = async (
   clients: PreflightClients,
@@ -404,6 +523,13 @@ export const runPreflight = async (
     check('SNS subscriptions are confirmed', () => subscriptionsCheck(clients, resources)),
     check('WAF web ACL is associated with the API', () => wafChecks(clients, resources)),
     check('CodeDeploy deployment groups are healthy', () => codeDeployCheck(clients, resources)),
+    ...(clients.fetch
+      ? [
+          check('Identity provider answers as the configured issuer', () =>
+            identityProviderChecks(clients.fetch as typeof fetch, resources.customerAuth),
+          ),
+        ]
+      : []),
   ]);
   return groups.flat();
 };

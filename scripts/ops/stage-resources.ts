@@ -49,6 +49,8 @@ export const stageResources = (config: StageConfig) => {
     webhookAllowlistRequired: stage === 'prod',
     webhookAllowlistEmptyReason: config.waf.webhookAllowlist.emptyReason,
     codeDeployApplication: prefix,
+    /** The identity provider the customer routes trust (stage config `auth`): preflight fetches its documents. */
+    customerAuth: config.auth,
     metrics: { namespace: METRIC_NAMESPACE, service: SERVICE_NAME },
   };
 };

@@ -6,6 +6,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/shared/contract/env';
 import { LIMITS, ROUTES } from '../../lambdas/shared/contract/routes';
 import { ApiFirewall, WAF_RULES } from '../../lib/constructs/api-firewall';
 import { PaymentFunction } from '../../lib/constructs/payment-function';
@@ -86,6 +87,68 @@ describe('PaymentsApi operator routes', () => {
     expect(() => api.addRoute(ROUTES.createPayment, paymentFunction(stack))).toThrow(
       'POST /payments has no authorizer: say why (publicBecause)',
     );
+  });
+});
+
+describe('PaymentsApi customer and PayDunya routes', () => {
+  const api = (stack: Stack) =>
+    new PaymentsApi(stack, 'Api', {
+      stage: 'dev',
+      corsOrigins: ['https://dev.temba.app'],
+      throttling: { rateLimit: 10, burstLimit: 20 },
+      logRetention: RetentionDays.TWO_WEEKS,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+  const AUTH = {
+    issuer: 'https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_AbCdEf123',
+    jwksUri: 'https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_AbCdEf123/.well-known/jwks.json',
+    audience: ['1example23456789abcdefghij'],
+    audienceClaim: 'client_id' as const,
+    algorithms: ['RS256' as const],
+  };
+  const reason =
+    'Authenticated in the handler: bearer JWT verified against the stage JWKS before anything else.';
+
+  it('refuse a customer route whose function does not verify tokens', () => {
+    const stack = bareStack();
+    expect(() =>
+      api(stack).addRoute(ROUTES.listPayments, paymentFunction(stack), { publicBecause: reason }),
+    ).toThrow('GET /payments is a customer route: its function must verify tokens (verifiesCustomerTokens)');
+  });
+
+  it('serve a customer route without an API Gateway authorizer, its function carrying the provider with defaults', () => {
+    const stack = bareStack();
+    const fn = paymentFunction(stack).verifiesCustomerTokens(AUTH);
+    api(stack).addRoute(ROUTES.listPayments, fn, { publicBecause: reason, cors: true });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'NONE',
+    });
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+    const variables = (
+      onlyResource(template, 'AWS::Lambda::Function').Properties.Environment as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+    expect(JSON.parse(variables[ENV.customerAuth] ?? '')).toEqual({
+      ...AUTH,
+      clockSkewSeconds: 30,
+      jwksCacheSeconds: 600,
+    });
+  });
+
+  it('refuse a PayDunya route outside /webhooks/', () => {
+    const stack = bareStack();
+    expect(() =>
+      api(stack).addRoute(
+        { method: 'POST', path: '/paydunya/ipn', auth: 'paydunya' },
+        paymentFunction(stack),
+        {
+          publicBecause: reason,
+        },
+      ),
+    ).toThrow('POST /paydunya/ipn is a PayDunya callback: it belongs under /webhooks/');
   });
 });
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { customerAuthSchema } from '../../lambdas/shared/contract/auth';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
 import { loadStageConfig, STAGES, StageConfigError, stageFlags } from '../../lib/config';
@@ -140,7 +141,7 @@ describe('stage config', () => {
       },
     }));
     expect(loadError('prod', configs)).toContain(
-      'functions: reserved concurrency adds up to 2000: the account quota of 1000 allows 900, since Lambda keeps 100 unreserved',
+      'functions: reserved concurrency adds up to 2050: the account quota of 1000 allows 900, since Lambda keeps 100 unreserved',
     );
   });
 
@@ -164,7 +165,7 @@ describe('stage config', () => {
     );
     expect(message).toContain('api.throttling.rateLimit: every checkout sends a CORS preflight');
     expect(message).toContain(
-      "api.routeThrottling: the stage default and route limits add up to 12400 requests a second, over the account's 10000",
+      "api.routeThrottling: the stage default and route limits add up to 12650 requests a second, over the account's 10000",
     );
   });
 
@@ -274,6 +275,94 @@ describe('stage config', () => {
     expect(message).toContain('schedules.reconcileEveryMinutes');
     expect(message).toContain('schedules.dailyReport.minute: must be a number');
     expect(message).toContain('schedules.dailyReport.hour: must be between 0 and 23');
+  });
+
+  describe('customer tokens (auth, issue 13)', () => {
+    it.each(STAGES)(
+      '%s trusts a Supabase Auth project, asymmetric keys only, with the shared defaults filled in',
+      (stage) => {
+        const { auth } = loadStageConfig(stage);
+        expect(auth).toEqual({
+          issuer: expect.stringMatching(/^https:\/\/[a-z0-9.-]+\/auth\/v1$/),
+          jwksUri: `${auth.issuer}/.well-known/jwks.json`,
+          audience: ['authenticated'],
+          audienceClaim: 'aud',
+          algorithms: ['ES256', 'RS256'],
+          clockSkewSeconds: 30,
+          jwksCacheSeconds: 600,
+        });
+        expect(customerAuthSchema.parse(auth)).toEqual(auth);
+      },
+    );
+
+    it('trusts a real project ref, a Cognito pool, or a placeholder under .invalid (never resolves, nobody can claim it)', () => {
+      const hosts = STAGES.map((stage) => new URL(loadStageConfig(stage).auth.issuer).host);
+      for (const host of hosts) {
+        // A name like temba-dev.supabase.co could be claimed as someone else's vanity subdomain.
+        expect(host).toMatch(
+          /^([a-z]{20}\.supabase\.co|cognito-idp\.[a-z0-9-]+\.amazonaws\.com|[a-z0-9.-]+\.invalid)$/,
+        );
+      }
+      // One identity provider per stage: a dev token is no use in prod.
+      expect(new Set(STAGES.map((stage) => loadStageConfig(stage).auth.issuer)).size).toBe(STAGES.length);
+    });
+
+    it.each([
+      ['HS256', ['HS256']],
+      ['none', ['none']],
+      ['HS256 next to RS256', ['RS256', 'HS256']],
+      ['no algorithm at all', []],
+    ])('refuses %s in auth.algorithms', (_, algorithms) => {
+      const configs = withStage('prod', (config) => ({
+        ...config,
+        auth: { ...config.auth, algorithms: algorithms as StageConfigInput['auth']['algorithms'] },
+      }));
+      expect(loadError('prod', configs)).toMatch(/^Invalid config for stage 'prod':\n {2}- auth\.algorithms/);
+    });
+
+    it('refuses an issuer or JWKS over plain http, an empty audience, an unknown audience claim or a typo', () => {
+      const configs = withStage('staging', (config) => ({
+        ...config,
+        auth: {
+          ...config.auth,
+          issuer: 'http://temba-staging.supabase.co/auth/v1',
+          jwksUri: 'http://temba-staging.supabase.co/auth/v1/.well-known/jwks.json',
+          audience: [],
+          audienceClaim: 'azp' as 'aud',
+          clockSkew: 30,
+        } as StageConfigInput['auth'],
+      }));
+      const message = loadError('staging', configs);
+      expect(message).toContain('auth.audience');
+      expect(message).toContain('auth.audienceClaim');
+      expect(message).toContain('clockSkew');
+      const httpOnly = withStage('staging', (config) => ({
+        ...config,
+        auth: {
+          ...config.auth,
+          issuer: 'http://temba-staging.supabase.co/auth/v1',
+          jwksUri: 'http://temba-staging.supabase.co/auth/v1/.well-known/jwks.json',
+        },
+      }));
+      const refused = loadError('staging', httpOnly);
+      expect(refused).toContain('auth.issuer: must be an https:// URL');
+      expect(refused).toContain('auth.jwksUri: must be an https:// URL');
+    });
+
+    it('accepts a Cognito user pool by configuration alone (access tokens: the app client id in client_id)', () => {
+      const issuer = 'https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_AbCdEf123';
+      const configs = withStage('prod', (config) => ({
+        ...config,
+        auth: {
+          issuer,
+          jwksUri: `${issuer}/.well-known/jwks.json`,
+          audience: ['1example23456789abcdefghij'],
+          audienceClaim: 'client_id',
+          algorithms: ['RS256'],
+        },
+      }));
+      expect(loadStageConfig('prod', configs).auth).toMatchObject({ issuer, audienceClaim: 'client_id' });
+    });
   });
 
   it('refuses unknown keys, so a typo cannot silently drop a setting', () => {

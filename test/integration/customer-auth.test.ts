@@ -102,6 +102,7 @@ const BAD_TOKENS: [string, () => Promise<string | undefined>][] = [
     },
   ],
   ['no subject', async () => `Bearer ${await signed({ sub: undefined })}`],
+  ['an anonymous sign-in (Supabase is_anonymous)', async () => `Bearer ${await signed({ is_anonymous: true })}`],
 ];
 
 describe('refusals: 401 with a Bearer challenge, nothing written, no one called', () => {

@@ -64,6 +64,8 @@ export const createJwtAuthenticator = (
       if (config.audienceClaim === 'client_id' && !config.audience.includes(String(payload.client_id))) {
         return refuse('client_id not an allowed audience', 'invalid');
       }
+      // Supabase's anonymous sign-ins carry the same audience as real accounts: a customer who pays has an account.
+      if (payload.is_anonymous === true) return refuse('anonymous sign-in', 'invalid');
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
         return refuse('no usable sub', 'invalid');
       }

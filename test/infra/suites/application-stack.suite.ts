@@ -1,6 +1,8 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { Resource } from 'aws-cdk-lib/aws-apigateway';
 import { describe, expect, it } from 'vitest';
+import { customerAuthSchema } from '../../../lambdas/shared/contract/auth';
 import { ENV } from '../../../lambdas/shared/contract/env';
 import { flagsSchema } from '../../../lambdas/shared/contract/flags';
 import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '../../../lambdas/shared/contract/metrics';
@@ -73,6 +75,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       (route) => {
         const settings = {
           createPayment: config().functions.createPayment,
+          listPayments: config().functions.paymentStatus,
           getPayment: config().functions.paymentStatus,
           paydunyaWebhook: config().functions.webhook,
           disbursementWebhook: config().functions.webhook,
@@ -96,21 +99,27 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
     );
 
     it.each([
-      ['createPayment', 'createPayment'],
-      ['getPayment', 'paymentStatus'],
-      ['paydunyaWebhook', 'webhook'],
+      ['createPayment', 'createPayment', ['createPayment']],
+      ['getPayment', 'paymentStatus', ['getPayment', 'listPayments']],
+      ['paydunyaWebhook', 'webhook', ['paydunyaWebhook']],
     ] as const)(
-      `%s reserves the concurrency its stage config sizes (${stage === 'dev' ? 'none in dev' : 'rate x duration'})`,
-      (route, settingsName) => {
+      `%s reserves the concurrency its stage config sizes (${stage === 'dev' ? 'none in dev' : 'rate x duration, over every route it serves'})`,
+      (route, settingsName, routes) => {
         const reserved = config().functions[settingsName].reservedConcurrency;
         if (stage === 'dev') expect(reserved).toBeUndefined();
         else expect(reserved).toBeGreaterThan(0);
         expect(functionResource(route).Properties.ReservedConcurrentExecutions).toBe(reserved);
-        // A caller beyond the reservation gets a 500 from API Gateway: the route's own 429 must come first at the
-        // durations the reservation assumes (2 s for PayDunya-bound calls, 0.1 s for a status read).
+        // A caller beyond the reservation gets a 500 from API Gateway: the routes' own 429s must come first at the
+        // durations the reservation assumes (2 s for PayDunya-bound calls, 0.1 s for a status read, 0.2 s for a
+        // listing: an index query, then a page of order reads).
         if (reserved !== undefined) {
-          const seconds = route === 'getPayment' ? 0.1 : 2;
-          expect(reserved).toBeGreaterThanOrEqual(config().api.routeThrottling[route].rateLimit * seconds);
+          const seconds = { createPayment: 2, paydunyaWebhook: 2, getPayment: 0.1, listPayments: 0.2 };
+          const needed = routes.reduce(
+            (sum, name) => sum + config().api.routeThrottling[name].rateLimit * seconds[name],
+            0,
+          );
+          expect(reserved).toBeGreaterThanOrEqual(needed);
+          for (const name of routes) expect(fn(name)).toBe(fn(route));
         }
       },
     );
@@ -131,8 +140,8 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         expect(resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
       if (stage === 'prod') {
-        // 1,000 + 400 + 600 under a quota raised to 3,000 (docs/capacity-notes.md: the preflight note).
-        expect({ reserved, quota }).toEqual({ reserved: 2_000, quota: 3_000 });
+        // 1,000 + 450 + 600 under a quota raised to 3,000 (docs/capacity-notes.md: the preflight note).
+        expect({ reserved, quota }).toEqual({ reserved: 2_050, quota: 3_000 });
       }
     });
 
@@ -162,6 +171,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         [ENV.customerAttemptMax]: String(config().limits.customerAttempts.max),
         [ENV.customerAttemptWindowSeconds]: String(config().limits.customerAttempts.windowSeconds),
         [ENV.corsAllowedOrigins]: config().api.corsOrigins.join(','),
+        [ENV.customerAuth]: JSON.stringify(customerAuthSchema.parse(config().auth)),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -169,7 +179,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       });
     });
 
-    it('payment-status gets only the table, CORS origins and telemetry settings', () => {
+    it('payment-status gets only the table, the identity provider, CORS origins and telemetry settings', () => {
       const variables = functionResource('getPayment').Properties.Environment as {
         Variables: Record<string, unknown>;
       };
@@ -177,6 +187,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         [
           ENV.stage,
           ENV.tableName,
+          ENV.customerAuth,
           ENV.corsAllowedOrigins,
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_METRICS_NAMESPACE',
@@ -353,6 +364,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
               setting.ResourcePath === settingPath(ROUTES[route].path),
           )?.ThrottlingRateLimit;
         expect(rateOf('createPayment')).toBeGreaterThanOrEqual(peak);
+        expect(rateOf('listPayments')).toBeGreaterThanOrEqual(peak * TRAFFIC_MODEL.listingsPerCheckout);
         expect(rateOf('getPayment')).toBeGreaterThanOrEqual(peak * TRAFFIC_MODEL.statusPollsPerCheckout);
         expect(rateOf('paydunyaWebhook')).toBeGreaterThanOrEqual(peak * TRAFFIC_MODEL.ipnsPerCheckout);
         // OPTIONS /payments (one preflight per checkout) runs under the stage default.
@@ -441,6 +453,141 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
     }
   });
 
+  describe('routes and who may call them (issue 13)', () => {
+    type MethodResource = ReturnType<typeof resourcesOf>[string];
+    /** Every API resource's path, by the logical id API Gateway methods reference it with. */
+    const pathsById = (): Map<string, string> => {
+      const api = get().stacks.application.api.api;
+      const paths = new Map<string, string>([
+        [JSON.stringify(inTemplate(get().stacks.application, api.root.resourceId)), '/'],
+      ]);
+      for (const construct of api.root.node.findAll()) {
+        if (construct instanceof Resource)
+          paths.set(JSON.stringify({ Ref: logicalIdOf(construct) }), construct.path);
+      }
+      return paths;
+    };
+    /** Every method of the synthesized template but the CORS preflights, with its path, from the template alone. */
+    const methods = () => {
+      const paths = pathsById();
+      return Object.entries(resourcesOf(get().application, 'AWS::ApiGateway::Method'))
+        .filter(([, method]) => method.Properties.HttpMethod !== 'OPTIONS')
+        .map(([logicalId, method]) => ({
+          logicalId,
+          method: String(method.Properties.HttpMethod),
+          path: paths.get(JSON.stringify(method.Properties.ResourceId)) ?? '(unknown resource)',
+          properties: method.Properties,
+        }));
+    };
+    /** The Lambda function behind a method: its integration invokes an alias, the alias names the function. */
+    const functionBehind = (properties: MethodResource['Properties']) => {
+      const integration = JSON.stringify(properties.Integration);
+      const aliases = Object.entries(resourcesOf(get().application, 'AWS::Lambda::Alias')).filter(([id]) =>
+        integration.includes(JSON.stringify({ Ref: id })),
+      );
+      expect(aliases).toHaveLength(1);
+      const functionRef = (aliases[0]?.[1].Properties.FunctionName ?? {}) as { Ref?: string };
+      const found = resourcesOf(get().application, 'AWS::Lambda::Function')[functionRef.Ref ?? ''];
+      if (!found) throw new Error(`no function behind ${integration}`);
+      return found;
+    };
+    const routeOf = (method: string, path: string) =>
+      Object.entries(ROUTES).find(([, route]) => route.method === method && route.path === path);
+
+    it('serves exactly the ROUTES contract: every API Gateway method is a ROUTES entry, every entry one method', () => {
+      const served = methods();
+      const unknown = served.filter(({ method, path }) => routeOf(method, path) === undefined);
+      expect(unknown.map(({ method, path }) => `${method} ${path}`)).toEqual([]);
+      expect(served.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
+        Object.values(ROUTES)
+          .map(({ method, path }) => `${method} ${path}`)
+          .sort(),
+      );
+    });
+
+    it("maps each route's `auth` to API Gateway: iam is AWS_IAM, customer and paydunya have no API Gateway authorizer", () => {
+      for (const { method, path, properties } of methods()) {
+        const [name, route] = routeOf(method, path) ?? [];
+        expect(route, `${method} ${path}`).toBeDefined();
+        expect(properties.AuthorizationType, String(name)).toBe(route?.auth === 'iam' ? 'AWS_IAM' : 'NONE');
+        expect(properties.AuthorizerId, String(name)).toBeUndefined();
+      }
+      // Customer tokens are verified in the handler: no API Gateway authorizer (nor its result cache) anywhere.
+      get().application.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+    });
+
+    it("puts every customer route on a function that carries the stage's identity provider (CUSTOMER_AUTH), parsed by the shared schema", () => {
+      const customer = methods().filter(({ method, path }) => routeOf(method, path)?.[1].auth === 'customer');
+      expect(customer.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
+        ['GET /payments', 'GET /payments/{orderId}', 'POST /payments'].sort(),
+      );
+      for (const { method, path, properties } of customer) {
+        const variables = (
+          functionBehind(properties).Properties.Environment as { Variables: Record<string, unknown> }
+        ).Variables;
+        const raw = variables[ENV.customerAuth];
+        expect(typeof raw, `${method} ${path}: ${ENV.customerAuth}`).toBe('string');
+        const parsed = customerAuthSchema.parse(JSON.parse(String(raw)));
+        // Defaults filled in by the CDK, so the code and the config agree on every field.
+        expect(parsed).toEqual(customerAuthSchema.parse(config().auth));
+        expect(JSON.parse(String(raw))).toEqual(parsed);
+      }
+    });
+
+    it('gives the identity provider only to the functions that serve customer routes', () => {
+      const customerFunctions = new Set(
+        methods()
+          .filter(({ method, path }) => routeOf(method, path)?.[1].auth === 'customer')
+          .map(({ properties }) => String(functionBehind(properties).Properties.FunctionName)),
+      );
+      for (const fn of Object.values(resourcesOf(get().application, 'AWS::Lambda::Function'))) {
+        const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(ENV.customerAuth in variables, String(fn.Properties.FunctionName)).toBe(
+          customerFunctions.has(String(fn.Properties.FunctionName)),
+        );
+      }
+    });
+
+    it('keeps PayDunya routes under /webhooks/ only (where the WAF allowlist applies)', () => {
+      const paydunya = methods().filter(({ method, path }) => routeOf(method, path)?.[1].auth === 'paydunya');
+      expect(paydunya).toHaveLength(2);
+      for (const { path } of paydunya) expect(path.startsWith('/webhooks/')).toBe(true);
+      for (const { method, path } of methods()) {
+        if (path.startsWith('/webhooks/')) expect(routeOf(method, path)?.[1].auth).toBe('paydunya');
+      }
+    });
+
+    it('answers CORS preflights of every customer route with Authorization allowed, for the configured origins only', () => {
+      const paths = pathsById();
+      const preflights = Object.values(resourcesOf(get().application, 'AWS::ApiGateway::Method')).filter(
+        (method) => method.Properties.HttpMethod === 'OPTIONS',
+      );
+      for (const route of Object.values(ROUTES).filter((candidate) => candidate.auth === 'customer')) {
+        const preflight = preflights.filter(
+          (method) => paths.get(JSON.stringify(method.Properties.ResourceId)) === route.path,
+        );
+        expect(preflight, `OPTIONS ${route.path}`).toHaveLength(1);
+        const integration = preflight[0]?.Properties.Integration as {
+          IntegrationResponses: { ResponseParameters: Record<string, string>; ResponseTemplates?: unknown }[];
+        };
+        const answer = integration.IntegrationResponses[0];
+        const allowHeaders =
+          answer?.ResponseParameters['method.response.header.Access-Control-Allow-Headers'] ?? '';
+        expect(allowHeaders.replaceAll("'", '').split(',')).toEqual(
+          expect.arrayContaining(['Authorization', 'Content-Type', 'Idempotency-Key']),
+        );
+        expect(answer?.ResponseParameters['method.response.header.Access-Control-Allow-Methods']).toContain(
+          route.method,
+        );
+        const allowOrigin = answer?.ResponseParameters['method.response.header.Access-Control-Allow-Origin'];
+        expect(allowOrigin).not.toContain('*');
+        const text = JSON.stringify(answer);
+        for (const origin of config().api.corsOrigins) expect(text).toContain(origin);
+        expect(text).not.toMatch(/\*/);
+      }
+    });
+  });
+
   describe('WAF', () => {
     const webAcl = () => onlyResource(get().application, 'AWS::WAFv2::WebACL');
     const rule = (name: string) =>
@@ -497,9 +644,16 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         const prodPeak = STAGE_CONFIGS.prod.capacity.peakCheckoutsPerSecond;
         expect(peak).toBeLessThanOrEqual(prodPeak);
         expect(perSecond(config().waf.paymentsRateLimit)).toBeGreaterThanOrEqual(prodPeak * natShare);
-        const requestsPerCheckout = 2 + TRAFFIC_MODEL.statusPollsPerCheckout; // POST, its preflight, the polls
+        // POST, the preflights (the polls and the listing carry Authorization), the polls, the listing: 24.
+        const requestsPerCheckout =
+          1 +
+          TRAFFIC_MODEL.preflightsPerCheckout +
+          TRAFFIC_MODEL.statusPollsPerCheckout +
+          TRAFFIC_MODEL.listingsPerCheckout;
+        expect(requestsPerCheckout).toBe(24);
+        // With the 1.5 headroom of docs/capacity-notes.md §2.
         expect(perSecond(config().waf.globalRateLimit)).toBeGreaterThanOrEqual(
-          prodPeak * requestsPerCheckout * natShare,
+          prodPeak * requestsPerCheckout * natShare * 1.5,
         );
       });
     }
@@ -537,6 +691,29 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       });
       // Only the global rule skips the webhook: the per-IP checkout rule never matched it in the first place.
       expect(JSON.stringify(rule(WAF_RULES.paymentsRate)?.Statement)).not.toContain('webhooks');
+    });
+
+    it('counts every customer route, GET /payments included, in the global per-IP flood guard; only POST /payments in the checkout rule', () => {
+      const statement = rule(WAF_RULES.globalRate)?.Statement.RateBasedStatement as {
+        ScopeDownStatement: { NotStatement: { Statement: unknown } };
+      };
+      /** The paths the global rule leaves out: every ENDS_WITH search string under its NotStatement. */
+      const excluded = [
+        ...JSON.stringify(statement.ScopeDownStatement.NotStatement).matchAll(/"SearchString":"([^"]+)"/g),
+      ].map((match) => match[1] as string);
+      expect(excluded.sort()).toEqual([ROUTES.paydunyaWebhook.path, ROUTES.disbursementWebhook.path].sort());
+      const asSent = (path: string) => `/v1${path.replace(/\{\w+\}/g, '01jtest')}`.toLowerCase();
+      const customerRoutes = Object.values(ROUTES).filter((route) => route.auth === 'customer');
+      expect(customerRoutes).toContainEqual(ROUTES.listPayments);
+      for (const route of customerRoutes) {
+        expect(
+          excluded.some((path) => asSent(route.path).endsWith(path)),
+          `${route.method} ${route.path}`,
+        ).toBe(false);
+      }
+      const checkout = JSON.stringify(rule(WAF_RULES.paymentsRate)?.Statement);
+      expect(checkout).toContain('"SearchString":"POST"');
+      expect(checkout).not.toContain('"SearchString":"GET"');
     });
 
     it(`blocks bodies over LIMITS.maxBodyBytes (${LIMITS.maxBodyBytes}), inspecting up to 64 KB`, () => {
@@ -671,6 +848,35 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         AlarmActions: [topicRef(row.severity)],
         OKActions: [topicRef(row.severity)],
       });
+    });
+
+    it('dynamodb-throttles covers the table and every index (whatever their number) within the 10 metrics an alarm may read', () => {
+      const metrics = alarm('dynamodb-throttles').Properties.Metrics as {
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } };
+      }[];
+      const stats = metrics.flatMap((metric) => (metric.MetricStat ? [metric.MetricStat.Metric] : []));
+      expect(stats.length).toBeLessThanOrEqual(10);
+      const described = stats.map(
+        (metric) =>
+          `${metric.MetricName}${metric.Dimensions.filter((d) => d.Name === 'Operation').map((d) => `:${String(d.Value)}`)}`,
+      );
+      // Event-level on the table itself; request-level (any event of the request, table or index) for the
+      // operations that read an index (Query) or update them (every write).
+      expect(described.sort()).toEqual(
+        [
+          'ReadThrottleEvents',
+          'WriteThrottleEvents',
+          'ThrottledRequests:Query',
+          'ThrottledRequests:PutItem',
+          'ThrottledRequests:UpdateItem',
+          'ThrottledRequests:DeleteItem',
+          'ThrottledRequests:TransactWriteItems',
+          'ThrottledRequests:BatchWriteItem',
+        ].sort(),
+      );
+      for (const metric of stats)
+        expect(metric.Dimensions.map((d) => d.Name)).not.toContain('GlobalSecondaryIndexName');
     });
 
     it('go-live thresholds: success rate warns under 95 % and is critical under 90 %, webhooks over 5 %', () => {
@@ -925,10 +1131,14 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
       });
     });
 
-    it('payment-status: reads the table only (no writes, no secrets, no PII key)', () => {
+    it('payment-status: reads orders and queries the byOwner index only (no writes, no secrets, no PII key, nothing for the JWKS)', () => {
       expect(statementsOf('getPayment')).toEqual({
         ...base('getPayment'),
         Table: allow(['dynamodb:GetItem', 'dynamodb:Query'], data().table.tableArn),
+        TableIndexes: allow(
+          ['dynamodb:Query'],
+          `${data().table.tableArn}/index/${TABLE.indexes.byOwner.name}`,
+        ),
         TableKey: allow(['kms:Decrypt'], data().tableKey.keyArn, viaDynamo),
       });
     });
