@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { customerAuthSchema } from '../lambdas/shared/contract/auth';
 import { ENV } from '../lambdas/shared/contract/env';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/contract/metrics';
 import { ROUTES } from '../lambdas/shared/contract/routes';
@@ -52,6 +53,8 @@ export interface BenchFunction {
   readonly env: Readonly<Record<string, string>>;
   /** An event the handler answers without any I/O, so the first invocation only builds the context. */
   readonly coldEvent: unknown;
+  /** What a cold start must answer `coldEvent` with (deployed functions): anything else is a bench error. */
+  readonly coldStatus?: number;
 }
 
 const ACCOUNT = stageConfig.env.account;
@@ -90,6 +93,13 @@ const paydunyaEnv = {
   [ENV.publicBaseUrl]:
     stageConfig.urls.publicBaseUrl ?? 'https://abcdef1234.execute-api.eu-west-3.amazonaws.com/v1',
 };
+
+/**
+ * `verifiesCustomerTokens`: the stage's identity provider, as PaymentFunction sets it (JSON of the stage config's
+ * `auth`, parsed with the shared schema so the defaults are filled in). Its JWKS is fetched on the first token to
+ * verify, never at init; the cold events below carry no token, so nothing is fetched (nor reachable) here.
+ */
+const authEnv = { [ENV.customerAuth]: JSON.stringify(customerAuthSchema.parse(stageConfig.auth)) };
 
 /** What create-payment gets on top (PII key, checkout URLs, store block, attempt limits, AppConfig ids). */
 const createEnv = {
@@ -136,8 +146,10 @@ export const benchFunctions = (): BenchFunction[] => {
         ...tableEnv,
         ...paydunyaEnv,
         ...createEnv,
+        ...authEnv,
       },
-      // 415 before anything is read or written.
+      // No Authorization header: 401 before any key is fetched or anything read or written.
+      coldStatus: 401,
       coldEvent: apiEvent({
         resource: ROUTES.createPayment.path,
         path: ROUTES.createPayment.path,
@@ -153,6 +165,7 @@ export const benchFunctions = (): BenchFunction[] => {
       memoryMb: memoryOf('webhook'),
       env: { ...baseEnv(ROUTES.paydunyaWebhook.fn, memoryOf('webhook')), ...tableEnv, ...paydunyaEnv },
       // An empty IPN: acknowledged, nothing read.
+      coldStatus: 200,
       coldEvent: apiEvent({
         resource: ROUTES.paydunyaWebhook.path,
         path: ROUTES.paydunyaWebhook.path,
@@ -164,8 +177,9 @@ export const benchFunctions = (): BenchFunction[] => {
       entry: `lambdas/${ROUTES.getPayment.fn}/${ROUTES.getPayment.fn}.handler.ts`,
       deployed: true,
       memoryMb: memoryOf('paymentStatus'),
-      env: { ...baseEnv(ROUTES.getPayment.fn, memoryOf('paymentStatus')), ...tableEnv },
-      // A malformed order id: 404 without a read.
+      env: { ...baseEnv(ROUTES.getPayment.fn, memoryOf('paymentStatus')), ...tableEnv, ...authEnv },
+      // No Authorization header: 401 before any key is fetched or anything read.
+      coldStatus: 401,
       coldEvent: apiEvent({
         resource: ROUTES.getPayment.path,
         path: '/payments/not-an-order',
@@ -183,7 +197,7 @@ export const benchFunctions = (): BenchFunction[] => {
       entry: `lambdas/${name}/${name}.handler.ts`,
       deployed: false,
       // Not deployed: the widest set, so whichever context builder it calls finds its variables.
-      env: { ...baseEnv(name, 512), ...tableEnv, ...paydunyaEnv, ...createEnv },
+      env: { ...baseEnv(name, 512), ...tableEnv, ...paydunyaEnv, ...createEnv, ...authEnv },
       // API handlers: an unknown route or a bad date answers 4xx; scheduled handlers: an unknown task is refused.
       coldEvent: apiEvent({
         resource: ROUTES.adminReport.path,

@@ -6,7 +6,10 @@ import { buildEnvelope } from '../local/paydunya-simulator/envelope';
 import { encodeIpnBody } from '../local/paydunya-simulator/ipn';
 import type { SimInvoice } from '../local/paydunya-simulator/simulator';
 
-/** A customer's order as the Temba web app sends it; a new customer (phone) each time, as in real traffic. */
+/**
+ * A customer's order as the Temba web app sends it; a new customer each time, as in real traffic: a new phone here,
+ * a new account (token subject) from the caller.
+ */
 export const orderBody = () => ({
   amount: 15000,
   currency: 'XOF',
@@ -41,13 +44,18 @@ const apiEvent = (fields: Partial<ApiEvent> & Pick<ApiEvent, 'resource' | 'path'
     },
   }) as unknown as ApiEvent;
 
-export const createEvent = (body: unknown = orderBody()): ApiEvent => {
+/** A signed-in customer's `Authorization` header: their bearer token (an ES256 JWT, ~0.5 KB). */
+const authorization = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** POST /payments by the customer whose token is `token` (the Temba web app sends it with every call). */
+export const createEvent = (token: string, body: unknown = orderBody()): ApiEvent => {
   const text = JSON.stringify(body);
   return apiEvent({
     resource: ROUTES.createPayment.path,
     path: ROUTES.createPayment.path,
     httpMethod: 'POST',
     headers: {
+      ...authorization(token),
       'content-type': 'application/json',
       'idempotency-key': randomUUID(),
       'content-length': String(Buffer.byteLength(text)),
@@ -78,11 +86,13 @@ export const ipnEvent = (invoice: SimInvoice, hash: string): ApiEvent => {
   });
 };
 
-export const statusEvent = (orderId: string): ApiEvent =>
+/** GET /payments/{orderId} by the customer whose token is `token` (the order's owner: another's is a 404). */
+export const statusEvent = (orderId: string, token: string): ApiEvent =>
   apiEvent({
     resource: ROUTES.getPayment.path,
     path: `/payments/${orderId}`,
     httpMethod: 'GET',
+    headers: authorization(token),
     pathParameters: { orderId },
   });
 

@@ -50,6 +50,11 @@ export interface WorkerResult {
     readonly create: { readonly handler: Breakdown; readonly baseline: Breakdown };
     readonly webhook: { readonly handler: Breakdown; readonly baseline: Breakdown };
     readonly status: { readonly handler: Breakdown };
+    /**
+     * The customer token check alone (`ctx.auth.authenticate` on a valid ES256 token, JWKS cached), per call: part
+     * of the create and status handlers' own time, absent from the baseline.
+     */
+    readonly auth: { readonly verify: Summary; readonly jwksFetches: number };
     /** DynamoDB Local's latency per command over the timed calls. */
     readonly dynamoCommands: readonly { readonly command: string; readonly latency: Summary }[];
   };
@@ -176,6 +181,21 @@ const handlersFor = (ctx: AppContext) => {
   };
 };
 
+/** Timed calls of `authenticate` alone. */
+const AUTH_CALLS = 1000;
+/** Times `authenticate` alone over the given tokens (after a short untimed pass), one call at a time. */
+const measureAuth = async (ctx: AppContext, bearers: readonly string[]): Promise<Summary> => {
+  const verify = async (i: number) => {
+    const started = performance.now();
+    await ctx.auth.authenticate(bearers[i % bearers.length]);
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 100; i++) await verify(i);
+  const times: number[] = [];
+  for (let i = 0; i < AUTH_CALLS; i++) times.push(await verify(i));
+  return summarize(times);
+};
+
 /** Runs `count` pairs, the handler first on even rounds and the baseline first on odd ones. */
 const interleave = async (count: number, a: () => Promise<void>, b: () => Promise<void>) => {
   for (let i = 0; i < count; i++) {
@@ -208,6 +228,15 @@ const measureLatency = async (stack: BenchStack) => {
     store: ctx.config.store,
   });
 
+  // One customer per payment (their own account, as their own phone): the attempt limit, per account and per
+  // phone, never refuses one of them. Their tokens are signed now, before anything is timed. The baseline's event
+  // carries the same header (it reads no header).
+  const bearer = await stack.tokensFor(
+    Array.from({ length: input.warmupCalls + input.calls }, (_, i) => `bench-customer-${i + 1}`),
+  );
+  const customers = { warm: bearer.slice(0, input.warmupCalls), timed: bearer.slice(input.warmupCalls) };
+  const ownerOf = new Map<string, string>();
+
   const tokens = {
     handler: { warm: [] as string[], timed: [] as string[] },
     baseline: { warm: [] as string[], timed: [] as string[] },
@@ -221,25 +250,39 @@ const measureLatency = async (stack: BenchStack) => {
     status: [] as Sample[],
   };
 
-  const createRound = async (warm: boolean) =>
-    interleave(
-      warm ? input.warmupCalls : input.calls,
+  const createRound = async (warm: boolean) => {
+    const round = customers[warm ? 'warm' : 'timed'];
+    let handlerCall = 0;
+    let baselineCall = 0;
+    const customer = (i: number) => {
+      const token = round[i];
+      if (!token) throw new Error(`no customer token for call ${i}`);
+      return token;
+    };
+    await interleave(
+      round.length,
       async () => {
-        const [sample, body] = await timed(() => handlers.create(createEvent()), 201);
+        const customerToken = customer(handlerCall++);
+        const [sample, body] = await timed(() => handlers.create(createEvent(customerToken)), 201);
         const { token, orderId } = body as { token: string; orderId: string };
         tokens.handler[warm ? 'warm' : 'timed'].push(token);
         if (!warm) {
           samples.createHandler.push(sample);
           orderIds.push(orderId);
+          ownerOf.set(orderId, customerToken);
         }
       },
       async () => {
-        const [sample, body] = await timed(() => baseline.create(createEvent()), 201);
+        const customerToken = customer(baselineCall++);
+        const [sample, body] = await timed(() => baseline.create(createEvent(customerToken)), 201);
         tokens.baseline[warm ? 'warm' : 'timed'].push((body as { token: string }).token);
         if (!warm) samples.createBaseline.push(sample);
       },
     );
+  };
   await createRound(true);
+  // The first warm-up call fetched the issuer's JWKS; from here on every verification uses the cached keys.
+  const jwksAfterWarmUp = stack.issuer.jwksRequests();
   perCommand.clear();
   await createRound(false);
 
@@ -283,11 +326,24 @@ const measureLatency = async (stack: BenchStack) => {
 
   // Status polls of the paid orders: no baseline (a read is the whole job), for the cost estimate's durations.
   for (const orderId of orderIds) {
-    const [sample, body] = await timed(() => handlers.status(statusEvent(orderId)), 200);
+    const owner = ownerOf.get(orderId) ?? '';
+    const [sample, body] = await timed(() => handlers.status(statusEvent(orderId, owner)), 200);
     if ((body as { status?: string }).status !== 'COMPLETED')
       throw new Error(`order ${orderId} not completed`);
     samples.status.push(sample);
   }
+
+  const jwksFetches = stack.issuer.jwksRequests();
+  if (jwksAfterWarmUp !== 1 || jwksFetches !== 1) {
+    throw new Error(
+      `the JWKS was fetched ${jwksAfterWarmUp} time(s) by the warm-up and ${jwksFetches} in all: expected once`,
+    );
+  }
+  // The token check alone, on the handlers' own authenticator (JWKS cached), over the customers' tokens.
+  const verify = await measureAuth(
+    ctx,
+    customers.timed.map((token) => `Bearer ${token}`),
+  );
 
   handlerFetch.close();
   baselineFetch.close();
@@ -297,6 +353,7 @@ const measureLatency = async (stack: BenchStack) => {
     create: { handler: breakdown(samples.createHandler), baseline: breakdown(samples.createBaseline) },
     webhook: { handler: breakdown(samples.webhookHandler), baseline: breakdown(samples.webhookBaseline) },
     status: { handler: breakdown(samples.status) },
+    auth: { verify, jwksFetches },
     dynamoCommands: [...perCommand]
       .map(([command, values]) => ({ command, latency: summarize(values) }))
       .sort((a, b) => a.latency.p50 - b.latency.p50),
@@ -330,7 +387,8 @@ const lifecycle = async (stack: BenchStack, mode: CapacityMode, checked: boolean
 
   let token = '';
   let orderId = '';
-  const event = createEvent();
+  const [customer = ''] = await stack.tokensFor([`bench-lifecycle-${mode}`]);
+  const event = createEvent(customer);
   await phase('create', async () => {
     const result = await handlers.create(event);
     ({ token, orderId } = JSON.parse(result.body) as { token: string; orderId: string });
@@ -343,7 +401,7 @@ const lifecycle = async (stack: BenchStack, mode: CapacityMode, checked: boolean
     if (!result.body.includes('"applied"')) throw new Error(`IPN not applied: ${result.body}`);
   });
   await phase('status', async () => {
-    const result = await handlers.status(statusEvent(orderId));
+    const result = await handlers.status(statusEvent(orderId, customer));
     if (!result.body.includes('"COMPLETED"')) throw new Error(`status not completed: ${result.body}`);
   });
   fetch.close();

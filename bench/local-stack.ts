@@ -15,10 +15,14 @@ import { ensureTable } from '../local/create-table';
 import { LOCAL_AWS } from '../local/dynamodb-local';
 import type { LocalSecrets } from '../local/local-adapters';
 import { buildLocalContext } from '../local/local-context';
+import { type LocalIssuer, startLocalIssuer } from '../local/local-issuer';
 import { sha512Hex } from '../local/paydunya-simulator/envelope';
 import { type Simulator, startSimulator } from '../local/paydunya-simulator/simulator';
 import { stageConfig } from './config';
 import { lambdaLikeFlags, lambdaLikeSecrets } from './lambda-like-adapters';
+
+/** Longer than a full bench run: no token expires between its minting and its last use. */
+const TOKEN_LIFETIME_SECONDS = 6 * 3600;
 
 export interface BenchStack {
   readonly endpoint: string;
@@ -31,10 +35,19 @@ export interface BenchStack {
   newDocumentClient(): DynamoDBDocumentClient;
   /** A plain client, not instrumented: the bench's own reads (item sizes, snapshots). */
   readonly raw: DynamoDBClient;
+  /** The identity provider the contexts verify customer tokens against (its JWKS requests are counted). */
+  readonly issuer: LocalIssuer;
+  /**
+   * One token per subject, in order (ES256, valid for hours): signing is not free, so they are minted before
+   * anything is timed.
+   */
+  tokensFor(subjects: readonly string[]): Promise<string[]>;
   /**
    * The local context `npm start` builds (buildLocalContext), with the stage's settings, on the given document
    * client (so the bench's middleware sees every call) and PayDunya transport (so its calls can be timed), and
-   * with secrets and flags cached in memory as on a warm Lambda.
+   * with secrets and flags cached in memory as on a warm Lambda. Its authenticator is the deployed one
+   * (createJwtAuthenticator) on the local issuer's settings: it fetches the JWKS on its first token, then caches
+   * it, as a warm Lambda does.
    */
   context(options: { readonly doc: DynamoDBDocumentClient; readonly fetch: HttpFetch }): Promise<AppContext>;
   stop(): Promise<void>;
@@ -42,7 +55,7 @@ export interface BenchStack {
 
 /**
  * The real stack on loopback, as test/integration/harness.ts wires it: a fresh table in the given DynamoDB
- * Local, the PayDunya simulator on a free port, the local secrets and flags files. The simulator does not post
+ * Local, the PayDunya simulator and the local identity issuer on free ports, the local secrets and flags files. The simulator does not post
  * IPNs itself (`dropIpn`): the bench delivers each IPN to the webhook handler in-process, so only the handler
  * is timed.
  */
@@ -78,6 +91,7 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
     keys: { test: { privateKey: secrets.paydunya.test_private_key, token: secrets.paydunya.test_token } },
   });
   sim.faults.dropIpn = true;
+  const issuer = await startLocalIssuer({ port: 0, keysFile: join(dir, 'issuer-keys.json') });
   const urls = stageConfig.urls;
 
   return {
@@ -87,6 +101,9 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
     keys: secrets.paydunya,
     ipnHash: sha512Hex(masterKey),
     raw,
+    issuer,
+    tokensFor: (subjects) =>
+      Promise.all(subjects.map((sub) => issuer.token({ sub, expiresInSeconds: TOKEN_LIFETIME_SECONDS }))),
     newDocumentClient: () => createDocumentClient({ ...LOCAL_AWS, endpoint }),
     async context({ doc, fetch }) {
       const base = await buildLocalContext({
@@ -103,6 +120,7 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
         cancelUrl: urls.cancelUrl,
         store: stageConfig.paydunya.store,
         customerAttempts: stageConfig.limits.customerAttempts,
+        customerAuth: issuer.config,
         printAlert: () => undefined,
       });
       return {
@@ -113,6 +131,7 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
       };
     },
     async stop() {
+      await issuer.stop();
       await sim.stop();
       raw.destroy();
       await rm(dir, { recursive: true, force: true });

@@ -218,12 +218,17 @@ export const renderReport = (r: BenchResults): { text: string; markdown: string 
     bytes === undefined ? '' : pass((stats?.total.p50 ?? Number.POSITIVE_INFINITY) < TARGETS.coldStartMs),
   ];
   const guardIssues = [...r.guard].filter(([, connections]) => connections.length > 0);
+  /** The deployed functions whose routes need a customer token, with what their cold event was answered. */
+  const tokenRoutes = deployed
+    .filter((b) => b.fn.coldStatus === 401)
+    .map((b) => `${b.fn.name} ${coldOf(b.fn.name)?.status ?? '?'}`);
   const coldBlocks: (string | Table)[] = [
     `${r.mode.coldStartRuns} fresh \`node\` processes per function (${r.machine.node} here; Lambda runs nodejs24.x on ` +
       'arm64), each with only PATH and the variables the CDK sets on that function (fake ARNs and ids, the stage’s ' +
       'URLs and store block, `NODE_OPTIONS=--enable-source-maps` as the construct sets it), working directory = the ' +
-      'bundle’s. Each imports index.mjs and invokes `handler` once with an event it answers without I/O (415, an ' +
-      'empty IPN, a malformed order id…): contexts are built on the first invocation (`lambdaHandler`). Times from ' +
+      'bundle’s. Each imports index.mjs and invokes `handler` once with an event it answers without I/O (a ' +
+      'customer request without a token, refused 401 before the identity provider’s JWKS is fetched; an empty IPN; ' +
+      'a malformed date…): contexts are built on the first invocation (`lambdaHandler`). Times from ' +
       'the process’s own clock: start → context built and first answer returned. CPU = user + system time of the ' +
       'process, less sensitive to other load on the machine.',
     {
@@ -292,8 +297,10 @@ export const renderReport = (r: BenchResults): { text: string; markdown: string 
         ]),
     guardIssues.length === 0
       ? 'Network check: with every TCP connect refused and recorded, no function opened a connection while importing ' +
-        'its bundle and building its context (no AWS call at init: SDK clients, Powertools getSecret/getAppConfig and ' +
-        'the keep-alive pool are all lazy).'
+        'its bundle, building its context and answering its cold event (no AWS call at init: SDK clients, Powertools ' +
+        'getSecret/getAppConfig and the keep-alive pool are all lazy; nor any call to the identity provider: its ' +
+        'JWKS is fetched on the first token to verify, and the token-less cold events were answered without it: ' +
+        `${tokenRoutes.join(', ')}; so these figures hold with the stage’s issuer unreachable).`
       : `Network check FAILED: ${guardIssues.map(([name, c]) => `${name} tried ${c.join(', ')}`).join('; ')}.`,
   ];
   sections.push({ title: '2. Cold starts', blocks: coldBlocks });
@@ -326,11 +333,17 @@ export const renderReport = (r: BenchResults): { text: string; markdown: string 
         'real Lambda entry point (`lambdaHandler` around `handleCreatePayment` / `handleWebhook`: logger context, ' +
         'CORS, EMF metrics flushed per call, Powertools logs at INFO to /dev/null) on the local context `npm start` ' +
         'builds, with the stage’s URLs, store block, limits and flags, secrets and flags cached in memory as on a ' +
-        'warm Lambda, and a new customer phone per payment. The IPN is the simulator’s exact form body for the ' +
+        'warm Lambda, and a new customer (account and phone) per payment, signed in with an ES256 token from a local ' +
+        'issuer on loopback (minted before the timed calls; the JWKS fetched once, by the first warm-up call, then ' +
+        `cached: ${r.worker.latency.auth.jwksFetches} fetch in all). The IPN is the simulator’s exact form body for the ` +
         'settled invoice, handed to the handler in-process. Baseline (bench/baseline.ts): the same DynamoDB writes ' +
         'of the order (Put CREATED, Update PENDING + token, Update COMPLETED) and the same PayDunya create/confirm ' +
         'calls over the same keep-alive transport, without validation, idempotency, audit, counters, limits, ' +
-        'encryption, IPN authentication, flags, logs or metrics.',
+        'encryption, IPN authentication, flags, logs or metrics. Nor does the baseline verify the customer’s token: ' +
+        'that check is part of the handler’s own cost (create and status), and `authenticate` alone, on the ' +
+        `same tokens with the JWKS cached, takes ${ms(r.worker.latency.auth.verify.p50)} ms per call at p50 ` +
+        `(mean ${ms(r.worker.latency.auth.verify.mean)}, p99 ${ms(r.worker.latency.auth.verify.p99)} ms; ` +
+        `${int(r.worker.latency.auth.verify.n)} calls, one at a time).`,
       {
         headers: [
           'route',
@@ -686,12 +699,13 @@ const findings = (
       `(create ${ratio(c, 'p50').toFixed(2)}× against ≤ ${TARGETS.overheadRatio.create}×, +${ms(ec.total)} ms at p50; ` +
       `IPN ${ratio(w, 'p50').toFixed(2)}× against ≤ ${TARGETS.overheadRatio.webhook}×, +${ms(ew.total)} ms). ` +
       `DynamoDB: create makes ${c.handler.dynamoCalls} calls where the baseline makes ${c.baseline.dynamoCalls} ` +
-      '(the early Idempotency-Key read; the key record, the order, the attempt and the limit share written at once, ' +
-      'four calls in one round trip; the PENDING write), ' +
+      '(the early Idempotency-Key read; the key record, the order, the attempt windows of the phone and of the ' +
+      'account, and the limit share written at once, five calls in one round trip; the PENDING write), ' +
       `+${ms(ec.dynamo)} ms; the IPN ${w.handler.dynamoCalls} instead of ${w.baseline.dynamoCalls} (the order read, ` +
       `the settlement write): +${ms(ew.dynamo)} ms. DynamoDB Local answers ` +
       `${[...single, ...tx].map((t) => `${t.command} in ${ms(t.latency.p50)} ms`).join(', ')} at p50. Our own CPU ` +
-      `(zod, HKDF + HMAC, the AES-GCM envelope, qs, JSON logs, EMF) adds ${ms(ec.own)} ms to create and ` +
+      `(zod, HKDF + HMAC, the AES-GCM envelope, qs, JSON logs, EMF, and in create the ES256 token check, ` +
+      `~${ms(r.worker.latency.auth.verify.p50)} ms) adds ${ms(ec.own)} ms to create and ` +
       `${ms(ew.own)} ms to the IPN. On AWS, PayDunya’s real round trips (hundreds of ms each; the simulator ` +
       'answers in ~1 ms) and a KMS GenerateDataKey (create) come on top of both sides, so the ratio there is close ' +
       'to 1; against a simulator answering in a millisecond every extra call and every millisecond of CPU shows. ' +
@@ -712,8 +726,9 @@ const findings = (
       'larger wrapped data key, hence the AWS-sized figure). Where they go: the order is written once at ' +
       'admission, once at PENDING and once at COMPLETED, each a single-item write (its audit event lives in the ' +
       'order item’s own trail; 1 WCU per started KB, the order being 1–2 KB); admission also writes the ' +
-      'Idempotency-Key record, the attempt window and one daily-limit slice, one unit each; the indexes take the ' +
-      'order’s entry into `OPEN` at admission, the token at PENDING, and at COMPLETED its leaving `OPEN` and ' +
+      'Idempotency-Key record, two attempt windows (the phone’s and the account’s) and one daily-limit slice, one ' +
+      'unit each; the indexes take the order’s entries into `OPEN` and `byOwner` (the customer’s list) at ' +
+      'admission, the token at PENDING, and at COMPLETED its leaving `OPEN` and ' +
       'entering `byDay`. No transaction on the paid path (an unpaid end gives its limit share back in one). In ' +
       `money: ${usd((awsWrite * r.costInput.payments * 0.625) / 1e6)} a month for 10,000 payments.`,
   );

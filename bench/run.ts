@@ -67,6 +67,13 @@ const main = async () => {
       { guard: true },
     );
     guard.set(bundle.fn.name, result.connections ?? []);
+    // The cold event must be answered as intended (create-payment and payment-status: 401 for want of a token,
+    // before the stage's JWKS is fetched), or the cold start would time something else than building the context.
+    if (bundle.fn.coldStatus !== undefined && result.status !== bundle.fn.coldStatus) {
+      throw new Error(
+        `${bundle.fn.name} answered its cold-start event with ${result.status}, not ${bundle.fn.coldStatus}`,
+      );
+    }
   }
 
   // Every variant is measured in the same round-robin as the bundles it is compared with, so a busy moment of

@@ -1,7 +1,8 @@
 /**
  * What both load scenarios (`npm run load`, `npm run load -- --rush`) stand on: DynamoDB Local on a free port,
- * the PayDunya simulator and a keep-alive transport, in a scratch folder, on loopback only; and a local context
- * over any table of it for an API server. Each start pushes its stop onto `stops`, which the caller runs.
+ * the PayDunya simulator, a keep-alive transport and the local identity issuer (its keys in the scratch folder,
+ * a free port), on loopback only; and a local context over any table of it for an API server, verifying customer
+ * tokens against that issuer. Each start pushes its stop onto `stops`, which the caller runs.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,9 +16,13 @@ import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { freePort } from '../local/free-port';
 import { buildLocalContext, LOCAL_STORE, type LocalContextOptions } from '../local/local-context';
 import { prepareLocalFiles } from '../local/local-files';
+import { type LocalIssuer, startLocalIssuer } from '../local/local-issuer';
 import { type Simulator, startSimulator } from '../local/paydunya-simulator/simulator';
 
 export type Stops = (() => Promise<void>)[];
+
+/** Longer than any run (each has a hard limit of a few minutes): no token expires mid-scenario. */
+const TOKEN_LIFETIME_SECONDS = 3600;
 
 export const loadAverage = (): string =>
   loadavg()
@@ -36,6 +41,13 @@ export interface LoadStack {
   readonly sim: Simulator;
   /** PayDunya's transport in every context of the stack (its stats count connections and reuse). */
   readonly transport: ReturnType<typeof createKeepAliveFetch>;
+  /** The identity provider every context of the stack verifies customer tokens against. */
+  readonly issuer: LocalIssuer;
+  /**
+   * One token per subject, in order, signed by the issuer (ES256, valid for the whole run). Signing is not free:
+   * mint them before the timed part.
+   */
+  tokensFor(subjects: readonly string[]): Promise<string[]>;
   /** A new table from the shared definition. */
   newTable(prefix: string): Promise<string>;
   /** The local context `npm start` builds, over `table`, for an API server on `port`. */
@@ -58,12 +70,17 @@ export const startLoadStack = async (stops: Stops, prefix: string): Promise<Load
   stops.push(sim.stop);
   const transport = createKeepAliveFetch();
   stops.push(async () => transport.close());
+  const issuer = await startLocalIssuer({ port: 0, keysFile: join(dir, 'issuer-keys.json') });
+  stops.push(issuer.stop);
   return {
     files,
     dynamoEndpoint: dynamo.endpoint,
     admin,
     sim,
     transport,
+    issuer,
+    tokensFor: (subjects) =>
+      Promise.all(subjects.map((sub) => issuer.token({ sub, expiresInSeconds: TOKEN_LIFETIME_SECONDS }))),
     async newTable(tablePrefix) {
       const tableName = `${tablePrefix}-${randomUUID()}`;
       await ensureTable(admin, tableName);
@@ -83,6 +100,7 @@ export const startLoadStack = async (stops: Stops, prefix: string): Promise<Load
         returnUrl: `${publicBaseUrl}/checkout/return`,
         cancelUrl: `${publicBaseUrl}/checkout/cancel`,
         store: LOCAL_STORE,
+        customerAuth: issuer.config,
         printAlert: () => undefined,
         ...options,
       });

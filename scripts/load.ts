@@ -2,8 +2,9 @@
  * `npm run load`: the go-live plan's load test, against local mode started here on loopback.
  *
  * 1. POST /payments, the equivalent of `ab -n 100 -c 10`: 100 requests, 10 at a time, each with its own
- *    Idempotency-Key (and its own phone, so the per-customer attempt limit is not what is measured), after a
- *    warm-up of 20 (a fresh JVM and JIT are what a deployed API is not).
+ *    Idempotency-Key and its own customer: a signed-in account (a bearer token from the local issuer, one subject
+ *    per request, minted before the run) and a phone, so the per-account and per-phone attempt limit is not what
+ *    is measured; after a warm-up of 20 (a fresh JVM and JIT are what a deployed API is not).
  * 2. A webhook storm: the 100 invoices are settled in the simulator without IPNs (70 paid, 20 cancelled,
  *    10 failed), then 1,000 form-encoded IPNs built like the simulator's, 10 per order, are posted 10 at a time,
  *    shuffled (out of order), with duplicates and with statuses that contradict PayDunya confirm.
@@ -140,7 +141,12 @@ const main = async (): Promise<number> => {
     const api = await startApiServer(ctx, port);
     stops.push(api.stop);
 
-    // POST /payments, 10 concurrent, a new Idempotency-Key (and phone) each.
+    // One customer per request: their own account (token subject) and phone. The tokens are signed now (ES256
+    // is not free), so the timed requests only carry them; the API verifies each one.
+    const subjects = Array.from({ length: WARM_UP + ORDERS }, (_, i) => `load-customer-${i + 1}`);
+    const bearers = (await stack.tokensFor(subjects)).map((token) => `Bearer ${token}`);
+
+    // POST /payments, 10 concurrent, a new Idempotency-Key (and customer) each.
     let made = 0;
     const createPayments = async (name: string, amount: number) => {
       const created: { orderId: string; token: string }[] = [];
@@ -153,10 +159,15 @@ const main = async (): Promise<number> => {
             method: 'POST',
             path: '/payments',
             setupRequest: (request) => {
-              made++;
+              const authorization = bearers[made++];
+              if (!authorization) throw new Error('more payment requests built than customers');
               return {
                 ...request,
-                headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+                headers: {
+                  'content-type': 'application/json',
+                  'idempotency-key': randomUUID(),
+                  authorization,
+                },
                 body: JSON.stringify({
                   amount: 15000,
                   currency: 'XOF',
@@ -281,6 +292,7 @@ const main = async (): Promise<number> => {
         `  wrong states    ${wrong.length}`,
         `  PayDunya calls  ${connections.requests} over ${connections.connectionsOpened} connection(s) (${connections.reusedConnections} reused)`,
         `  circuit breaker ${telemetry.counted(METRICS.circuitOpen)} opening(s)`,
+        `  customers       ${made} signed-in accounts (one token each); JWKS fetched ${stack.issuer.jwksRequests()} time(s)`,
         `  load average    ${loadAverage()} (1, 5, 15 min) at the end`,
       ].join('\n'),
     );

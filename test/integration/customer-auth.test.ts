@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/shared/contract/routes';
 import { UNKNOWN_KID_COOLDOWN_MS } from '../../lambdas/shared/platform/jwt-authenticator';
@@ -102,7 +102,10 @@ const BAD_TOKENS: [string, () => Promise<string | undefined>][] = [
     },
   ],
   ['no subject', async () => `Bearer ${await signed({ sub: undefined })}`],
-  ['an anonymous sign-in (Supabase is_anonymous)', async () => `Bearer ${await signed({ is_anonymous: true })}`],
+  [
+    'an anonymous sign-in (Supabase is_anonymous)',
+    async () => `Bearer ${await signed({ is_anonymous: true })}`,
+  ],
 ];
 
 describe('refusals: 401 with a Bearer challenge, nothing written, no one called', () => {
