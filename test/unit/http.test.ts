@@ -48,4 +48,18 @@ describe('error responses', () => {
     expect(JSON.parse(response.body).error.requestId).toBe('r-9');
     expect(telemetry.logs.at(-1)?.level).toBe('error');
   });
+
+  it.each([
+    [
+      'a connection timeout',
+      Object.assign(new Error('socket did not connect in 1000 ms'), { name: 'TimeoutError' }),
+    ],
+    ['throttling on a read', Object.assign(new Error('slow down'), { name: 'ThrottlingException' })],
+    ['a 5xx after the SDK retries', Object.assign(new Error('oops'), { name: 'InternalServerError' })],
+  ])('%s from DynamoDB outside the store retry is a 503 with Retry-After, never a 500', (_case, error) => {
+    const response = errorResponse(error, 'r-10', new RecordingTelemetry());
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['Retry-After']).toBe('2');
+    expect(JSON.parse(response.body).error.code).toBe('TEMPORARILY_BUSY');
+  });
 });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { AppError } from '../domain/errors';
+import { AppError, StoreBusyError } from '../domain/errors';
 import type { Telemetry } from '../domain/ports';
+import { classifyWriteError } from '../store/write-retry';
 
 export type ApiEvent = APIGatewayProxyEvent;
 export type ApiResult = APIGatewayProxyResult;
@@ -71,6 +72,17 @@ export const errorResponse = (error: unknown, requestId: string, telemetry: Tele
       requestId,
       headers,
     );
+  }
+  // A read (or a write outside the store's retry) that met DynamoDB's throttling, a conflict or a lost answer
+  // decided nothing: the caller may come back, as for StoreBusyError, never a 500.
+  const failure = classifyWriteError(error);
+  if (failure === 'throttled' || failure === 'conflict' || failure === 'unknown') {
+    telemetry.warn('the database did not answer in time; the caller is told to retry', {
+      requestId,
+      kind: failure,
+      error: error instanceof Error ? error.name : String(error),
+    });
+    return errorResponse(new StoreBusyError('request', failure), requestId, telemetry);
   }
   telemetry.error('unhandled error', {
     requestId,
