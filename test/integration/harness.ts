@@ -14,6 +14,7 @@ import {
   createPaydunyaCircuit,
   type PaydunyaCircuit,
 } from '../../lambdas/shared/platform/circuit-breaker';
+import { DYNAMO_CLIENT_DEFAULTS } from '../../lambdas/shared/store/dynamo-client';
 import { type ApiServer, startApiServer } from '../../local/api-server';
 import { ensureTable } from '../../local/create-table';
 import { attachDynamoFaults, type DynamoFaultOptions, type DynamoFaults } from '../../local/dynamo-faults';
@@ -168,6 +169,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const built = await buildLocalContext({
     tableName,
     dynamoEndpoint: endpoint,
+    // DynamoDB Local is one Java process on a shared 2-core machine, far slower than DynamoDB under a burst of
+    // hundreds of calls (50 checkouts at once make 300): tests give it time instead of turning its queue into 503s.
+    dynamoClientConfig: {
+      ...LOCAL_AWS,
+      endpoint,
+      requestHandler: {
+        ...DYNAMO_CLIENT_DEFAULTS.requestHandler,
+        connectionTimeout: 5_000,
+        requestTimeout: 5_000,
+      },
+    },
     paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
     paydunyaTimeoutMs: options.paydunyaTimeoutMs ?? 3_000,
     secretsFile,
