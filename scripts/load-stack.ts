@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppContext } from '../lambdas/shared/domain/context';
 import { createKeepAliveFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
+import { DYNAMO_CLIENT_DEFAULTS } from '../lambdas/shared/store/dynamo-client';
 import { ensureTable } from '../local/create-table';
 import { LOCAL_AWS, startDynamoDbLocal } from '../local/dynamodb-local';
 import { freePort } from '../local/free-port';
@@ -91,6 +92,18 @@ export const startLoadStack = async (stops: Stops, prefix: string): Promise<Load
       return buildLocalContext({
         tableName: table,
         dynamoEndpoint: dynamo.endpoint,
+        // As in the integration harness: DynamoDB Local (one Java process sharing 2 cores with the API, the simulator
+        // and the load tool) queues a burst of 50 checkouts' 300 admission calls for longer than DynamoDB would; the
+        // faults that DynamoDB really sends are injected on purpose (dynamo-faults), not left to the emulator's queue.
+        dynamoClientConfig: {
+          ...LOCAL_AWS,
+          endpoint: dynamo.endpoint,
+          requestHandler: {
+            ...DYNAMO_CLIENT_DEFAULTS.requestHandler,
+            connectionTimeout: 5_000,
+            requestTimeout: 5_000,
+          },
+        },
         paydunyaBaseUrls: { test: sim.apiBase('test'), live: sim.apiBase('live') },
         paydunyaFetch: transport,
         secretsFile: files.secretsFile,
