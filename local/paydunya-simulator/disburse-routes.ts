@@ -157,18 +157,28 @@ export async function handleDisburseCreate(
   });
 }
 
+/** The disbursement a submit or check-status names; undefined once the refusal has been answered. */
+async function disbursementAsked(ctx: SimContext, mode: Mode, req: IncomingMessage, res: ServerResponse) {
+  const body = await readAuthorized(ctx, mode, req, res);
+  if (!body) return undefined;
+  const parsed = tokenSchema.safeParse(body.value);
+  if (!parsed.success) {
+    refuse(res, 'disburse_invoice is required');
+    return undefined;
+  }
+  const disbursement = ctx.disbursements.get(parsed.data.disburse_invoice, mode);
+  if (!disbursement) sendJson(res, 200, NOT_FOUND);
+  return disbursement;
+}
+
 export async function handleDisburseSubmit(
   ctx: SimContext,
   mode: Mode,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const body = await readAuthorized(ctx, mode, req, res);
-  if (!body) return;
-  const parsed = tokenSchema.safeParse(body.value);
-  if (!parsed.success) return refuse(res, 'disburse_invoice is required');
-  const disbursement = ctx.disbursements.get(parsed.data.disburse_invoice, mode);
-  if (!disbursement) return sendJson(res, 200, NOT_FOUND);
+  const disbursement = await disbursementAsked(ctx, mode, req, res);
+  if (!disbursement) return;
   const { faults } = ctx;
   if (faults.disburseInsufficientBalance) {
     faults.disburseInsufficientBalance = false;
@@ -198,12 +208,8 @@ export async function handleDisburseCheck(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const body = await readAuthorized(ctx, mode, req, res);
-  if (!body) return;
-  const parsed = tokenSchema.safeParse(body.value);
-  if (!parsed.success) return refuse(res, 'disburse_invoice is required');
-  const disbursement = ctx.disbursements.get(parsed.data.disburse_invoice, mode);
-  if (!disbursement) return sendJson(res, 200, NOT_FOUND);
+  const disbursement = await disbursementAsked(ctx, mode, req, res);
+  if (!disbursement) return;
   sendJson(res, 200, {
     response_code: '00',
     response_text: 'Transaction Found',
