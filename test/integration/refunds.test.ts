@@ -15,10 +15,11 @@ import { type Harness, startHarness, validOrder } from './harness';
  */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ dynamoFaults: true });
 });
 afterEach(async () => {
   h.sim.faults.reset();
+  h.faults?.clear();
   await h.setFlags(DEFAULT_FLAGS);
   await h.sim.disbursementsSettled();
 });
@@ -338,6 +339,48 @@ describe('money leaves at most once', () => {
     const after = await settled(orderId, 'FAILED');
     expect(after.refundedAmount).toBe(0);
     expect(await alertsFor(orderId, 'refund-failed')).toHaveLength(1);
+  });
+});
+
+describe('refunds on a contended table (DynamoDB conflicts and throttling injected: the emulator never sends them)', () => {
+  it('conflicts and throttling on every refund write (order steps, the day cap) still make one payout', async () => {
+    const { orderId } = await paidOrder();
+    const day = new Date().toISOString().slice(0, 10);
+    h.faults?.inject({
+      error: 'TransactionConflictException',
+      operation: 'UpdateItem',
+      pk: `ORDER#${orderId}`,
+      times: 6,
+    });
+    h.faults?.inject({
+      error: 'ThrottlingException',
+      operation: 'UpdateItem',
+      pk: `ORDER#${orderId}`,
+      times: 2,
+    });
+    h.faults?.inject({
+      error: 'TransactionConflictException',
+      operation: 'UpdateItem',
+      pk: `REFUNDCAP#${day}`,
+      times: 2,
+    });
+    const ack = await fulfil(orderId, { outcome: 'failed', reason: 'sold out' });
+    expect(ack.status).toBe(200);
+    const after = await settled(orderId, 'SUCCEEDED');
+    expect(after).toMatchObject({ status: 'REFUNDED', refundedAmount: 15_000 });
+    expect(disbursementsOf(after.refunds[0].refundId)).toMatchObject([{ submits: 1, paidOutXof: 15_000 }]);
+    expect(h.faults?.log.filter((entry) => entry.pks.some((pk) => pk.startsWith('REFUNDCAP#'))).length).toBe(
+      2,
+    );
+  });
+
+  it('an order write whose answer was lost is found landed, not written twice: one refund, one payout', async () => {
+    const { orderId } = await paidOrder();
+    h.faults?.inject({ error: 'AnswerLost', operation: 'UpdateItem', pk: `ORDER#${orderId}`, times: 3 });
+    expect((await refund(orderId, { reason: 'answers lost' })).status).toBe(202);
+    const after = await settled(orderId, 'SUCCEEDED');
+    expect(after.refunds).toHaveLength(1);
+    expect(disbursementsOf(after.refunds[0].refundId)).toMatchObject([{ submits: 1 }]);
   });
 });
 
