@@ -332,6 +332,34 @@ describe('money leaves at most once', () => {
     await settled(orderId, 'SUCCEEDED');
   });
 
+  it('a submit PayDunya answers as refused but carried out is settled by check-status: SUCCEEDED, never re-opened', async () => {
+    const { orderId } = await paidOrder();
+    const { GatewayError } = await import('../../lambdas/shared/domain/errors');
+    const { requestRefund } = await import('../../lambdas/shared/domain/refunds');
+    const lying: AppContext = {
+      ...h.ctx,
+      disbursements: {
+        ...h.ctx.disbursements,
+        submitDisbursement: async (...args) => {
+          await h.ctx.disbursements.submitDisbursement(...args);
+          throw new GatewayError('refused', 'PayDunya submit: response_code 99 (Erreur)', '99');
+        },
+      },
+    };
+    const { refund: made } = await requestRefund(lying, {
+      orderId,
+      idempotencyKey: randomUUID(),
+      reason: 'refused but paid',
+      requestedBy: 'test',
+    });
+    expect(made.status).not.toBe('FAILED');
+    const after = await settled(orderId, 'SUCCEEDED');
+    expect(after.refundedAmount).toBe(15_000);
+    // Had the refusal been believed, the amount would be free again and a second refund would pay twice.
+    expect((await refund(orderId, { reason: 'again' })).status).toBe(409);
+    expect(disbursementsOf(made.refundId)).toMatchObject([{ submits: 1, paidOutXof: 15_000 }]);
+  });
+
   it('a disbursement PayDunya ends failed fails the refund, with an alert', async () => {
     const { orderId } = await paidOrder();
     h.sim.faults.disburseFail = true;

@@ -27,7 +27,7 @@ import {
   type RefundStatus,
   type TransitionFields,
 } from './order';
-import type { TransitionRequest } from './ports';
+import type { DisbursementState, TransitionRequest } from './ports';
 
 /**
  * Refunds: money back to the customer's wallet through PayDunya's disbursement API (PayDunya has no refund API).
@@ -544,6 +544,35 @@ const submitOnce = async (ctx: RefundDeps, order: Order, refund: Refund, actor: 
         orderId: order.orderId,
         details: { refundId: refund.refundId, amount: refund.amount },
       });
+    }
+    // A FAILED refund frees its amount for another one, so a refusal is believed only when check-status agrees that
+    // nothing moved: PayDunya documents no error codes, and a "refusal" that paid would otherwise pay twice.
+    let moved: DisbursementState | undefined;
+    try {
+      moved = await ctx.disbursements.checkDisbursement(order.mode, keys, refund.disburseToken as string);
+    } catch (checkError) {
+      if (!(checkError instanceof GatewayError)) throw checkError;
+    }
+    if (moved?.status === 'success') {
+      await finishSubmitted(
+        ctx,
+        order,
+        refund,
+        true,
+        moved.transactionId,
+        'PayDunya check-status after a refused submit: success',
+        actor,
+      );
+      return;
+    }
+    if (moved?.status !== 'created' && moved?.status !== 'failed') {
+      // Pending, unknown or unanswered: left SUBMITTED for check-status (reconcile, the callback, the stuck alert).
+      ctx.telemetry.warn('PayDunya refused a submit but check-status does not confirm that nothing moved', {
+        orderId: order.orderId,
+        refundId: refund.refundId,
+        checkStatus: moved?.rawStatus ?? 'no answer',
+      });
+      return;
     }
     await finishSubmitted(
       ctx,
