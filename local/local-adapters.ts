@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { flagsSchema } from '../lambdas/shared/contract/flags';
+import { readFlags } from '../lambdas/shared/contract/flags';
 import { paydunyaKeysSchema } from '../lambdas/shared/contract/secrets';
 import type {
   AlertPublisher,
@@ -28,9 +28,30 @@ export const createFileSecrets = (file: string): SecretsProvider => ({
   signingSecret: async () => (await readLocalSecrets(file)).signing_secret,
 });
 
-/** Read on every call, so editing the file (for example pausing payments) takes effect at once. */
-export const createFileFlags = (file: string): FlagsProvider => ({
-  get: async () => flagsSchema.parse(JSON.parse(await readFile(file, 'utf8'))),
+/**
+ * Read on every call, so editing the file (for example pausing payments) takes effect at once. A hand edit that
+ * breaks a flag (or the JSON) reads as that flag's safe value, with a warning naming it, as on AWS.
+ */
+export const createFileFlags = (
+  file: string,
+  warn: (line: string) => void = (line) => console.warn(line),
+): FlagsProvider => ({
+  async get() {
+    const text = await readFile(file, 'utf8');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const { flags, fallbacks } = readFlags(raw);
+    if (fallbacks.length > 0) {
+      warn(
+        `[flags] ${file}: safe values used for ${fallbacks.map((f) => `${f.flag} (${f.reason})`).join(', ')}`,
+      );
+    }
+    return flags;
+  },
 });
 
 /** Alerts go to the console and, one JSON line each, to a log file (the SNS message schema, unchanged). */
