@@ -17,6 +17,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local';
+import { commandLine, defineCommand } from '../scripts/ops/cli';
 import { type BundleResult, buildBundles, namedZodImports } from './bundles';
 import { type ColdProfile, profileColdStart } from './cold-profile';
 import { type ColdStartStats, measureColdStarts, type ProbeTarget, probeOnce } from './cold-start';
@@ -25,7 +26,22 @@ import { ASSUMPTIONS, type CostInput, monthlyCost } from './cost';
 import { freePort, runWorker, stopWorker } from './latency';
 import { type BenchResults, renderReport } from './report';
 
-const mode = modeFrom(process.argv.slice(2));
+const BENCH = defineCommand({
+  name: 'npm run bench',
+  summary:
+    'Bundle sizes, cold starts, handler latency beside a baseline, DynamoDB units of one payment and the monthly ' +
+    'AWS cost of 10,000 payments; prints the tables and writes bench/results.md. Everything it starts is stopped ' +
+    'before it exits.',
+  options: {
+    quick: {
+      type: 'boolean',
+      description:
+        'for CI: fewer runs and calls, deployed functions only, under a minute; writes .bench/results.quick.md',
+    },
+  },
+});
+
+const mode = modeFrom(commandLine(BENCH).quick ? ['--quick'] : []);
 const startedAt = new Date();
 const clock = performance.now();
 const step = (message: string) =>

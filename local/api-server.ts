@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from '../lambdas/admin/admin.handler';
@@ -137,6 +138,17 @@ const returnPage = (url: URL): ApiResult => {
   };
 };
 
+/** The API's OpenAPI document (docs/openapi.json, made by `npm run openapi`), read when first asked for. */
+let openApiJson: string | undefined;
+const openApiDocument = (): ApiResult => {
+  openApiJson ??= readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8');
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' },
+    body: openApiJson,
+  };
+};
+
 export interface ApiServer {
   readonly url: string;
   stop(): Promise<void>;
@@ -158,6 +170,8 @@ export const startApiServer = async (
       ) {
         return send(response, returnPage(url));
       }
+      if (request.method === 'GET' && url.pathname === '/openapi.json')
+        return send(response, openApiDocument());
       const candidates = ROUTE_TABLE.map((r) => ({ r, match: r.pattern.exec(url.pathname) })).filter(
         (c) => c.match,
       );

@@ -14,6 +14,7 @@ import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import { detailSchemaFor, EVENT_TYPES, EVENTS, type EventType } from '../lambdas/shared/contract/events';
+import { commandLine, defineCommand } from './ops/cli';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SCHEMA_DIR = fileURLToPath(new URL('../lambdas/shared/contract/events/', import.meta.url));
@@ -119,13 +120,20 @@ const readOrNull = (path: string): string | null => {
   }
 };
 
-const main = (args: readonly string[]): number => {
-  const check = args.includes('--check');
-  const unknown = args.filter((arg) => arg !== '--check');
-  if (unknown.length > 0) {
-    console.error(`unknown argument ${unknown.join(' ')}; usage: npm run schemas [-- --check]`);
-    return 2;
-  }
+const SCHEMAS = defineCommand({
+  name: 'npm run schemas',
+  summary:
+    'Writes the JSON Schema of every payment event (lambdas/shared/contract/events/<type>.schema.json) from the ' +
+    'zod definitions in lambdas/shared/contract/events.ts.',
+  options: {
+    check: {
+      type: 'boolean',
+      description: 'write nothing; exit 1 naming every file that differs from what would be written',
+    },
+  },
+});
+
+const main = (check: boolean): number => {
   let differing = 0;
   if (!check) mkdirSync(SCHEMA_DIR, { recursive: true });
   for (const { path, text } of eventSchemaFiles()) {
@@ -149,5 +157,5 @@ const main = (args: readonly string[]): number => {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = main(commandLine(SCHEMAS).check);
 }

@@ -142,16 +142,6 @@ const sortedJson = (value: Readonly<Record<string, Tally>>): string =>
       .sort(([a], [b]) => a.localeCompare(b)),
   );
 
-export const parseSeed = (argv: readonly string[]): number => {
-  const at = argv.findIndex((arg) => arg === '--seed' || arg.startsWith('--seed='));
-  if (at < 0) return 1;
-  const arg = argv[at] as string;
-  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
-  const seed = Number(raw);
-  if (!Number.isInteger(seed)) throw new Error(`--seed wants an integer, got ${String(raw)}`);
-  return seed;
-};
-
 /**
  * Every store call, unchanged; a call that throws is recorded with the request it served (correlation keys), so
  * a 503 can be traced to the store operation whose retry budget ran out, with its stack.
@@ -364,8 +354,8 @@ const compareReport = (report: DailyReport, brute: ReturnType<typeof bruteForce>
   return problems;
 };
 
-export const runRush = async (argv: readonly string[]): Promise<number> => {
-  const seed = parseSeed(argv);
+/** The rush, `seed` seeding the fault injector's probability rules (`npm run load -- --rush --seed N`). */
+export const runRush = async ({ seed }: { readonly seed: number }): Promise<number> => {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);

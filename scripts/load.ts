@@ -30,6 +30,7 @@ import { encodeIpnBody } from '../local/paydunya-simulator/ipn';
 import type { SettleOutcome } from '../local/paydunya-simulator/simulator';
 import { RecordingTelemetry } from '../test/support/recording-telemetry';
 import { describeMachine, loadAverage, startLoadStack } from './load-stack';
+import { commandLine, defineCommand, exitWithUsage } from './ops/cli';
 
 const ORDERS = 100;
 const WARM_UP = 20;
@@ -314,9 +315,33 @@ const main = async (): Promise<number> => {
   }
 };
 
-const args = process.argv.slice(2);
-const run: Promise<number> = args.includes('--rush')
-  ? import('./load-rush').then(({ runRush }) => runRush(args))
+const LOAD = defineCommand({
+  name: 'npm run load',
+  summary:
+    "The go-live plan's load test against local mode started here on loopback: 100 POST /payments 10 at a time, " +
+    'then a storm of 1,000 IPNs; prints requests/s, p50/p95/p99 and errors, exit 1 on any error or wrong state. ' +
+    'Everything it starts is stopped before it exits.',
+  options: {
+    rush: {
+      type: 'boolean',
+      description:
+        'run the on-sale rush instead: 500 checkouts 50 at a time under DynamoDB contention faults, the daily ' +
+        'limit running out (scripts/load-rush.ts)',
+    },
+    seed: {
+      type: 'string',
+      value: 'N',
+      default: '1',
+      description: "with --rush: the integer seeding the fault injector's probability rules",
+    },
+  },
+});
+
+const values = commandLine(LOAD);
+const seed = Number(values.seed);
+if (!Number.isInteger(seed)) exitWithUsage(LOAD, `--seed wants an integer, got ${values.seed}`);
+const run: Promise<number> = values.rush
+  ? import('./load-rush').then(({ runRush }) => runRush({ seed }))
   : main();
 run.then(
   (code) => process.exit(code),

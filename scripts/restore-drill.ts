@@ -7,12 +7,20 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { runFullDrill } from '../lambdas/shared/ops/restore-drill';
-import { parseStageArgs, runCli } from './ops/cli';
+import { defineCommand, runCli, STAGE_OPTION, stageConfigOf } from './ops/cli';
 import { formatDrillResult, publishDrillMetrics } from './ops/restore-drill-cli';
 import { stageResources } from './ops/stage-resources';
 
-await runCli('npm run restore-drill -- --stage dev|staging|prod', async () => {
-  const { config } = parseStageArgs(process.argv.slice(2));
+const RESTORE_DRILL = defineCommand({
+  name: 'npm run restore-drill',
+  summary:
+    "The backup-restoration drill: restores the stage's payments table into a scratch table, compares it, deletes " +
+    'it and sends RestoreDrillSucceeded/RestoreDrillDuration to CloudWatch. Waits as long as the restore takes (up to 5 h).',
+  options: { stage: STAGE_OPTION },
+});
+
+await runCli(RESTORE_DRILL, async ({ stage }) => {
+  const config = stageConfigOf(stage);
   const resources = stageResources(config);
   const region = config.env.region;
   const print = (level: string) => (message: string, attributes?: Readonly<Record<string, unknown>>) =>
