@@ -297,8 +297,8 @@ export const renderReport = (r: BenchResults): { text: string; markdown: string 
         ]),
     guardIssues.length === 0
       ? 'Network check: with every TCP connect refused and recorded, no function opened a connection while importing ' +
-        'its bundle, building its context and answering its cold event (no AWS call at init: SDK clients, Powertools ' +
-        'getSecret/getAppConfig and the keep-alive pool are all lazy; nor any call to the identity provider: its ' +
+        'its bundle, building its context and answering its cold event (no AWS call at init: SDK clients, the ' +
+        'secrets and flags extension readers and the keep-alive pool are all lazy; nor any call to the identity provider: its ' +
         'JWKS is fetched on the first token to verify, and the token-less cold events were answered without it: ' +
         `${tokenRoutes.join(', ')}; so these figures hold with the stage’s issuer unreachable).`
       : `Network check FAILED: ${guardIssues.map(([name, c]) => `${name} tried ${c.join(', ')}`).join('; ')}.`,

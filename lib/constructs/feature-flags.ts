@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, type CfnResource, Stack } from 'aws-cdk-lib';
 import {
   Application,
   ConfigurationContent,
@@ -91,7 +91,8 @@ export interface FeatureFlagsProps {
 /**
  * AppConfig for one stage: an application, an environment watched by the critical alarms, a feature-flags
  * profile holding the stage's flags, deployed with the stage's strategy (all at once in dev, linear in staging,
- * canary with a bake time in prod). The functions read it through Powertools Parameters (`getAppConfig`).
+ * canary with a bake time in prod). The functions read it through the AWS AppConfig Agent Lambda extension
+ * (lib/constructs/lambda-extensions.ts).
  */
 export class FeatureFlags extends Construct implements FlagsSource {
   readonly application: Application;
@@ -120,15 +121,6 @@ export class FeatureFlags extends Construct implements FlagsSource {
       description: 'Flags deployments stop and roll back when a critical alarm fires',
       monitors: props.monitors.map((alarm) => Monitor.fromCloudWatchAlarm(alarm)),
     });
-    const alarmRole = this.environment.node.children.find((child) => child.node.id.startsWith('Role'));
-    if (alarmRole) {
-      Validations.of(alarmRole).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'AppConfig reads the state of its monitor alarms with cloudwatch:DescribeAlarms, a read-only list action ' +
-          'granted on * as in the AppConfig documentation; the role can do nothing else.',
-      });
-    }
     this.strategy = DeploymentStrategy.fromDeploymentStrategyId(this, 'Strategy', ROLLOUT[props.rollout]);
     this.profile = new HostedConfiguration(this, 'Flags', {
       application: this.application,
@@ -140,6 +132,9 @@ export class FeatureFlags extends Construct implements FlagsSource {
       deploymentStrategy: this.strategy,
       deployTo: [this.environment],
     });
+    // CDK retains each hosted version on delete too, and AppConfig refuses to delete a profile that still holds
+    // one: the stack could never be destroyed. Kept on replacement only (a new version never deletes the last one).
+    (this.profile.node.defaultChild as CfnResource).cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
 
     this.applicationId = this.application.applicationId;
     this.environmentId = this.environment.environmentId;

@@ -34,6 +34,12 @@ export const ENV = {
   customerAuth: 'CUSTOMER_AUTH',
   /** The payments table's KMS key: the restore drill encrypts its scratch copy with it. */
   tableKeyArn: 'TABLE_KEY_ARN',
+  /** Port of the AWS Parameters and Secrets Lambda Extension (its own variable; the CDK layer options set it). */
+  secretsExtensionPort: 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+  /** Port of the AWS AppConfig Agent Lambda extension (its own variable, set beside its layer). */
+  appConfigExtensionPort: 'AWS_APPCONFIG_EXTENSION_HTTP_PORT',
+  /** How often the AppConfig extension asks AppConfig for a newer flags document, in seconds (its own variable). */
+  appConfigExtensionPollSeconds: 'AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

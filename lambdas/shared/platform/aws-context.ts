@@ -1,5 +1,3 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { customerAuthSchema } from '../contract/auth';
 import { ENV } from '../contract/env';
@@ -10,16 +8,15 @@ import type { ReportDeps } from '../domain/daily-report';
 import { createPaydunyaClient } from '../paydunya/paydunya.client';
 import { createDocumentClient } from '../store/dynamo-client';
 import { createDynamoPaymentStore } from '../store/dynamo-payment-store';
-import {
-  createAppConfigFlags,
-  createKmsKeyManager,
-  createSecretsManagerSecrets,
-  createSnsAlerts,
-} from './aws-adapters';
+import { createDeployedSnsAlerts } from './aws-adapters';
 import { createPaydunyaCircuit } from './circuit-breaker';
 import { createDeduplicatingAlerts } from './deduplicating-alerts';
 import { requireEnv } from './env';
+import { APPCONFIG_EXTENSION_DEFAULT_PORT, createExtensionFlags } from './extension-flags';
+import { extensionPort } from './extension-http';
+import { createExtensionSecrets, SECRETS_EXTENSION_DEFAULT_PORT } from './extension-secrets';
 import { createJwtAuthenticator } from './jwt-authenticator';
+import { createDeployedKmsKeyManager } from './kms-key-manager';
 import { redactingSecrets } from './log-redaction';
 import { logger, metrics } from './powertools';
 import { createPowertoolsTelemetry } from './powertools-telemetry';
@@ -27,6 +24,13 @@ import { createPowertoolsTelemetry } from './powertools-telemetry';
 /**
  * Contexts for the deployed functions, built once per cold start from the environment the CDK function
  * construct sets. Each function gets only the adapters it uses (and the IAM grants that go with them).
+ *
+ * Of the AWS SDK, a function bundles DynamoDB, plus SNS (alerts) where it can alert and KMS where it seals or opens
+ * contact details. Secrets and flags come from the AWS Parameters and Secrets and AppConfig Lambda extensions over
+ * loopback HTTP (they cache outside the function), not from two more SDK clients. SNS and KMS are imported
+ * statically on purpose: loading them with `import()` was measured (bench/lean-build.md, step 2) and made each
+ * bundle 18–42 KB bigger (esbuild cannot tree-shake a client it must initialise lazily inside one output file)
+ * for no cold-start gain measurable on the bench machine.
  */
 /** What every function has: the table, telemetry and a clock. */
 type BaseContext = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
@@ -60,15 +64,27 @@ export const buildStatusContext = (): StatusContext => {
   return { ...base, auth: customerAuth(base.telemetry) };
 };
 
-const snsAlerts = (stage: string, base: BaseContext) =>
+const snsAlerts = (stage: string, base: BaseContext) => {
+  const topics = { critical: requireEnv(ENV.criticalTopicArn), warning: requireEnv(ENV.warningTopicArn) };
   // A storm of identical alerts (forged webhooks, an open circuit) pages once per window, across warm instances.
-  createDeduplicatingAlerts(
-    createSnsAlerts(new SNSClient({}), stage, {
-      critical: requireEnv(ENV.criticalTopicArn),
-      warning: requireEnv(ENV.warningTopicArn),
-    }),
-    { stage, store: base.store, clock: base.clock, telemetry: base.telemetry },
-  );
+  return createDeduplicatingAlerts(createDeployedSnsAlerts(stage, topics), {
+    stage,
+    store: base.store,
+    clock: base.clock,
+    telemetry: base.telemetry,
+  });
+};
+
+/** Both PayDunya secrets through the Parameters and Secrets extension (ports: its variable, else its default). */
+const extensionSecrets = (telemetry: BaseContext['telemetry']) =>
+  createExtensionSecrets({
+    paydunyaSecretId: requireEnv(ENV.paydunyaSecretArn),
+    signingSecretId: requireEnv(ENV.signingSecretArn),
+    port: extensionPort(process.env[ENV.secretsExtensionPort], SECRETS_EXTENSION_DEFAULT_PORT),
+    // Set by Lambda in every execution environment: the extension only answers requests that carry it.
+    sessionToken: () => process.env.AWS_SESSION_TOKEN,
+    telemetry,
+  });
 
 export const buildWebhookContext = (): WebhookContext => {
   const stage = requireEnv(ENV.stage);
@@ -90,37 +106,43 @@ export const buildWebhookContext = (): WebhookContext => {
     gateway: paydunya,
     disbursements: paydunya,
     // Secret values, once read, are redacted from every log line wherever they appear.
-    secrets: redactingSecrets(
-      createSecretsManagerSecrets(requireEnv(ENV.paydunyaSecretArn), requireEnv(ENV.signingSecretArn)),
-    ),
+    secrets: redactingSecrets(extensionSecrets(base.telemetry)),
     alerts,
   };
 };
 
-const appConfigFlags = () =>
-  createAppConfigFlags(
-    requireEnv(ENV.appConfigApplication),
-    requireEnv(ENV.appConfigEnvironment),
-    requireEnv(ENV.appConfigProfile),
-  );
+const appConfigFlags = (telemetry: BaseContext['telemetry']) =>
+  createExtensionFlags({
+    application: requireEnv(ENV.appConfigApplication),
+    environment: requireEnv(ENV.appConfigEnvironment),
+    profile: requireEnv(ENV.appConfigProfile),
+    port: extensionPort(process.env[ENV.appConfigExtensionPort], APPCONFIG_EXTENSION_DEFAULT_PORT),
+    telemetry,
+  });
 
-const refundDeps = () => ({
-  flags: appConfigFlags(),
-  keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
+const refundDeps = (telemetry: BaseContext['telemetry']) => ({
+  flags: appConfigFlags(telemetry),
+  keys: createDeployedKmsKeyManager(requireEnv(ENV.piiKeyArn)),
   config: { publicBaseUrl: z.url().parse(requireEnv(ENV.publicBaseUrl)) },
 });
 
-export const buildReconcileContext = (): ReconcileContext => ({ ...buildWebhookContext(), ...refundDeps() });
+export const buildReconcileContext = (): ReconcileContext => {
+  const webhook = buildWebhookContext();
+  return { ...webhook, ...refundDeps(webhook.telemetry) };
+};
 
-export const buildAdminContext = (): AdminContext => ({ ...buildWebhookContext(), ...refundDeps() });
+export const buildAdminContext = (): AdminContext => {
+  const webhook = buildWebhookContext();
+  return { ...webhook, ...refundDeps(webhook.telemetry) };
+};
 
 export const buildCreatePaymentContext = (): AppContext => {
   const webhook = buildWebhookContext();
   return {
     ...webhook,
     auth: customerAuth(webhook.telemetry),
-    flags: appConfigFlags(),
-    keys: createKmsKeyManager(new KMSClient({}), requireEnv(ENV.piiKeyArn)),
+    flags: appConfigFlags(webhook.telemetry),
+    keys: createDeployedKmsKeyManager(requireEnv(ENV.piiKeyArn)),
     config: {
       stage: requireEnv(ENV.stage),
       paydunyaMode: z.enum(['test', 'live']).parse(requireEnv(ENV.paydunyaMode)),
