@@ -1,24 +1,27 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { SERVICE_NAME } from '../lambdas/shared/contract/metrics';
+import { namePermissionSources } from './compliance/lambda-permissions';
+import { type AppliedAcknowledgement, acknowledgeNagFindings } from './compliance/nag-acknowledgements';
 import type { StageConfig } from './config';
+import { stackNames } from './config/deploy-order';
 import { ApplicationStack } from './stacks/application-stack';
 import { DataStack } from './stacks/data-stack';
 
 export interface PaymentsStage {
   readonly data: DataStack;
   readonly application: ApplicationStack;
+  /** Each cdk-nag acknowledgement of the stage and the constructs it was applied to. */
+  readonly acknowledgements: readonly AppliedAcknowledgement[];
 }
 
-/** `TembaPayments-prod-Data`, `TembaPayments-prod-App`: a stage's stacks never collide with another's. */
-export const stackNames = (stage: string) => ({
-  data: `TembaPayments-${stage}-Data`,
-  application: `TembaPayments-${stage}-App`,
-});
+/** The cdk-nag packs every synthesis runs: AWS Solutions, PCI DSS 3.2.1 and Serverless. */
+export const nagPacks = () => [new AwsSolutionsChecks(), new PCIDSS321Checks(), new ServerlessChecks()];
 
 /**
- * The stacks of one stage, checked by cdk-nag (AwsSolutions) at synthesis: any finding without an
- * acknowledgement on its resource fails `cdk synth` and `cdk deploy`.
+ * The stacks of one stage, checked by cdk-nag (AwsSolutions, PCI DSS 3.2.1, Serverless) at synthesis: any finding
+ * without an acknowledgement on its resource (all of them in lib/compliance/nag-acknowledgements.ts) fails
+ * `cdk synth` and `cdk deploy`. Every Lambda permission gets its source account here too.
  */
 export const buildPaymentsStage = (app: App, config: StageConfig): PaymentsStage => {
   const names = stackNames(config.stage);
@@ -26,6 +29,7 @@ export const buildPaymentsStage = (app: App, config: StageConfig): PaymentsStage
   const data = new DataStack(app, names.data, {
     env: config.env,
     config,
+    applicationStackName: names.application,
     description: `Temba payments ${config.stage}: table, keys, backups, secrets (stateful)`,
     terminationProtection: protect,
   });
@@ -38,7 +42,9 @@ export const buildPaymentsStage = (app: App, config: StageConfig): PaymentsStage
   for (const stack of [data, application]) {
     Tags.of(stack).add('service', SERVICE_NAME);
     Tags.of(stack).add('stage', config.stage);
+    namePermissionSources(stack);
   }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { data, application };
+  const acknowledgements = acknowledgeNagFindings(config, { data, application });
+  Validations.of(app).addPlugins(...nagPacks());
+  return { data, application, acknowledgements };
 };

@@ -1,8 +1,9 @@
 import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopicSubscription, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SmsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { rotatingKey } from './rotating-key';
 
@@ -17,12 +18,18 @@ export interface AlertTopicsProps {
   readonly stage: string;
   readonly subscriptions: Readonly<Record<Severity, Subscriptions>>;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Where SNS puts an alert it could not deliver to a subscriber after its retries (redrive policy of every
+   * subscription): the stack's async failures queue, whose alarm tells the on-call.
+   */
+  readonly deadLetterQueue: IQueue;
 }
 
 /**
  * The on-call's two channels. `critical` pages (rollback triggers, security events); `warning` is read in
  * working hours. Both are encrypted with a customer-managed key, because CloudWatch alarms cannot publish
- * to a topic encrypted with the AWS-managed SNS key, and both refuse publishers that do not use TLS.
+ * to a topic encrypted with the AWS-managed SNS key, and both refuse publishers that do not use TLS. An alert SNS
+ * cannot deliver (an address bouncing, a phone unreachable) goes to the dead-letter queue, never nowhere.
  */
 export class AlertTopics extends Construct {
   readonly key: IKey;
@@ -71,10 +78,14 @@ export class AlertTopics extends Construct {
           },
         }),
       );
+      // SmsSubscription drops its `deadLetterQueue` option: the redrive policy is set on every subscription here.
+      const redriven = (subscription: ITopicSubscription): ITopicSubscription => ({
+        bind: (bound) => ({ ...subscription.bind(bound), deadLetterQueue: props.deadLetterQueue }),
+      });
       for (const email of props.subscriptions[severity].emails)
-        created.addSubscription(new EmailSubscription(email));
+        created.addSubscription(redriven(new EmailSubscription(email)));
       for (const phone of props.subscriptions[severity].sms)
-        created.addSubscription(new SmsSubscription(phone));
+        created.addSubscription(redriven(new SmsSubscription(phone)));
       return created;
     };
     this.critical = topic('critical');

@@ -1,4 +1,5 @@
 import { ArnFormat, Aws, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -27,6 +28,8 @@ export interface ApiFirewallProps {
   readonly maxBodyBytes: number;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The stage's logs key (customer-managed); the stacks always pass it. */
+  readonly logKey?: IKey;
 }
 
 /** Rule names, shared with the tests and the dashboard. */
@@ -274,6 +277,7 @@ export class ApiFirewall extends Construct {
       logGroupName: `aws-waf-logs-temba-payments-${props.stage}-${stackIdSuffix}`,
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
+      encryptionKey: props.logKey,
     });
     new CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   type Alarm,
   AlarmStatusWidget,
@@ -124,13 +124,6 @@ export class PaymentEvents extends Construct {
       encryptionMasterKey: this.deadLetterKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(PUBLISHER_MAPPING.dlqRetentionDays),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself a dead-letter queue: the on-failure destination of the event publisher's stream " +
-        'mapping (cdk-nag only recognises queues named in another queue redrive policy). Nothing consumes it ' +
-        'automatically; its alarm pages the on-call, who replays the batch.',
     });
 
     publisher

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { type Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -123,38 +123,6 @@ export class RestoreDrill extends Construct {
       }),
     ];
     for (const statement of statements) fn.role.addToPrincipalPolicy(statement);
-    // cdk-nag names a resource as the template has it: literal when the stack's account and region are known.
-    const scratchInFindings = [
-      `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${DRILL_TABLE.prefixFor(stage)}*`,
-      `arn:${stack.partition}:dynamodb:${stack.region}:${stack.account}:table/${DRILL_TABLE.prefixFor(stage)}*`,
-    ];
-    Validations.of(fn.role).acknowledge(
-      ...scratchInFindings.flatMap((arn) => [
-        {
-          id: `AwsSolutions-IAM5[Resource::${arn}]`,
-          reason:
-            'The drill restores into a new scratch table per run (its name carries the date), so its name is not ' +
-            'known in advance: access is limited to the temba-payments-<stage>-drill- prefix, which nothing else uses.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::${arn}/index/*]`,
-          reason:
-            'A restored scratch table comes with the indexes of the payments table; same prefix as above.',
-        },
-      ]),
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'DynamoDB asks for GenerateDataKey and GenerateDataKeyWithoutPlaintext when it encrypts the restored copy ' +
-          'with the table key; only on that key and only through DynamoDB (kms:ViaService).',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-        reason:
-          'A restore re-encrypts the backup data under the table key for the new table; only on that key, only ' +
-          'through DynamoDB (kms:ViaService).',
-      },
-    );
 
     this.drillRule = fn.runsOnSchedule(
       'DrillSchedule',

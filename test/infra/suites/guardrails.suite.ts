@@ -1,8 +1,8 @@
 import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { expect, it } from 'vitest';
 import { PLACEHOLDER_PREFIX } from '../../../lambdas/shared/contract/secrets';
+import { nagPacks } from '../../../lib/payments-app';
 import type { SynthesizedStage } from '../support/synth-stage';
 import { allStrings, resourcesOf } from '../support/template';
 
@@ -28,11 +28,20 @@ const acknowledgementsIn = (root: IConstruct): { path: string; id: string; reaso
 
 /** cdk-nag and secret hygiene for one stage. */
 export const guardrailsSuite = (get: () => SynthesizedStage): void => {
-  it('cdk-nag AwsSolutions reports no unacknowledged error or warning on either stack', () => {
-    const report = new AwsSolutionsChecks().validateScope(get().app);
-    expect(report.violations.map((violation) => `${violation.ruleName} ${violation.severity}`)).toEqual([]);
-    expect(report.success).toBe(true);
-  });
+  // The packs `cdk synth` runs (lib/payments-app.ts): AwsSolutions, PCI DSS 3.2.1, Serverless.
+  it.each(nagPacks().map((pack) => [pack.readPackName, pack] as const))(
+    'cdk-nag %s reports no unacknowledged error or warning on either stack',
+    (_name, pack) => {
+      const report = pack.validateScope(get().app);
+      expect(
+        report.violations.map(
+          (violation) =>
+            `${violation.ruleName} ${violation.severity} ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+        ),
+      ).toEqual([]);
+      expect(report.success).toBe(true);
+    },
+  );
 
   it('acknowledges findings only on the resource concerned, each with a specific reason', () => {
     const acknowledgements = acknowledgementsIn(get().app);
