@@ -19,6 +19,13 @@ const rateLimitSchema = z.object({
   windowSeconds: z.literal([60, 120, 300, 600], 'WAF evaluation windows are 60, 120, 300 or 600 seconds'),
 });
 
+/**
+ * The certificate id of a stage whose custom-domain certificate has not been requested yet: the all-zero UUID, which
+ * ACM never issues. It synthesizes, the API's domain then fails to deploy (no such certificate), and `npm run
+ * preflight` refuses it by name.
+ */
+export const PLACEHOLDER_CERTIFICATE_ID = '00000000-0000-0000-0000-000000000000';
+
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
 
 /** A browser origin: scheme + host (+ port), no path. Plain http only for a developer's localhost. */
@@ -115,6 +122,10 @@ export const stageConfigSchema = z
     }),
     /** Stateful resources: kept (RETAIN) and protected against deletion, or disposable (dev only). */
     removal: z.object({ retainData: z.boolean(), deletionProtection: z.boolean() }),
+    /**
+     * Days every log group of the stage keeps its events (functions, API Gateway access and execution logs, WAF); at
+     * least a year in prod. Log groups are kept (RETAIN) after a teardown wherever `removal.retainData` is set.
+     */
     logRetentionDays: z.literal(LOG_RETENTION_DAYS, 'must be a retention CloudWatch Logs accepts'),
     paydunya: z.object({
       mode: z.enum(['test', 'live']),
@@ -130,10 +141,23 @@ export const stageConfigSchema = z
       cancelUrl: httpsUrl,
     }),
     api: z.object({
+      /**
+       * Absent: the API answers on its execute-api URL, stage path included (`.../v1`). Present: that URL is switched
+       * off, and the config says how the domain's certificate is validated, so that no deploy waits on a DNS record
+       * nobody was told to add: `hostedZone` (the stack validates it and adds the alias record in that Route 53
+       * zone) or `certificateArn` (requested and validated beforehand: docs/runbook.md, "First deploy").
+       */
       customDomain: z
-        .object({
+        .strictObject({
           domainName: z.hostname(),
-          /** An ACM certificate in the stage's region; without one the stack requests one (DNS validation). */
+          /** A Route 53 public hosted zone of this account holding `domainName`: validation and alias automated. */
+          hostedZone: z
+            .strictObject({
+              hostedZoneId: z.string().regex(/^Z[0-9A-Z]{1,31}$/, 'must be a Route 53 hosted zone id (Z...)'),
+              zoneName: z.hostname(),
+            })
+            .optional(),
+          /** An ISSUED ACM certificate for `domainName`, in the stage's region and account. */
           certificateArn: z
             .string()
             .regex(
@@ -199,8 +223,14 @@ export const stageConfigSchema = z
         threshold: z.number().int().positive(),
         evaluationPeriods: z.number().int().min(1),
       }),
-      /** Errors of one function alias in one minute: also a CodeDeploy rollback trigger. */
+      /** Errors of one function alias in one minute (any version): a warning, not a rollback trigger. */
       lambdaErrors: z.object({ threshold: z.number().int().min(1) }),
+      /**
+       * The one CodeDeploy rollback trigger: the error rate of the version being rolled out, counted on its own
+       * invocations (Lambda's ExecutedVersion dimension), judged only once it served `minEvents` requests in the
+       * window. The world's faults (a PayDunya outage, the old version's errors) never stop a rollout.
+       */
+      newVersionErrorRate: ratioAlarmSchema.extend({ abovePercent: z.number().min(0).max(100) }),
       lambdaThrottles: z.object({ threshold: z.number().int().min(1) }),
       dynamoThrottles: z.object({ threshold: z.number().int().min(1) }),
       /**
@@ -263,13 +293,20 @@ export const stageConfigSchema = z
       dailyReport: z.object({ minute: cronNumber(59), hour: cronNumber(23) }),
     }),
     rollout: z.object({ lambda: lambdaRolloutSchema, flags: flagsRolloutSchema }),
-    backup: z.object({
-      dailyRetentionDays: z.number().int().min(7),
-      /** Monthly backups and how long they are kept; absent means no monthly rule. */
-      monthlyRetentionDays: z.number().int().min(90).optional(),
-      /** AWS Backup vault lock (governance mode): backups cannot be deleted before this many days. */
-      vaultLockMinRetentionDays: z.number().int().min(1).optional(),
-    }),
+    /**
+     * AWS Backup (a vault with its own key, a daily and optionally a monthly rule) wherever data is kept; absent
+     * where data is disposable (dev): a vault holding recovery points cannot be deleted, so `cdk destroy` would
+     * fail, and point-in-time recovery (35 days, on every table) already covers a developer's mistakes.
+     */
+    backup: z
+      .object({
+        dailyRetentionDays: z.number().int().min(7),
+        /** Monthly backups and how long they are kept; absent means no monthly rule. */
+        monthlyRetentionDays: z.number().int().min(90).optional(),
+        /** AWS Backup vault lock (governance mode): backups cannot be deleted before this many days. */
+        vaultLockMinRetentionDays: z.number().int().min(1).optional(),
+      })
+      .optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -290,6 +327,10 @@ export const stageConfigSchema = z
     if (config.stage !== 'dev' && !(config.removal.retainData && config.removal.deletionProtection)) {
       issue(['removal'], 'only dev may delete its data: retainData and deletionProtection must be true');
     }
+    // PCI DSS 10.7: a year of audit trail, three months of it at hand (CloudWatch Logs keeps it all queryable).
+    if (isProd && config.logRetentionDays < 365) {
+      issue(['logRetentionDays'], 'prod keeps its logs at least a year (PCI DSS 10.7)');
+    }
 
     const allowlist = config.waf.webhookAllowlist;
     const allowlistEmpty = allowlist.ipv4.length === 0 && allowlist.ipv6.length === 0;
@@ -308,11 +349,21 @@ export const stageConfigSchema = z
     if (isProd && config.rollout.flags === 'all-at-once') {
       issue(['rollout', 'flags'], 'prod flags roll out gradually so the alarms can stop a bad change');
     }
-    if (isProd && config.backup.monthlyRetentionDays === undefined) {
+    if (config.removal.retainData && config.backup === undefined) {
+      issue(['backup'], 'data that is kept is backed up: set the daily retention (AWS Backup)');
+    }
+    if (!config.removal.retainData && config.backup !== undefined) {
+      issue(
+        ['backup'],
+        'disposable data keeps no AWS Backup vault: one holding recovery points cannot be deleted, so the stage ' +
+          'could not be destroyed (point-in-time recovery covers it)',
+      );
+    }
+    if (isProd && config.backup !== undefined && config.backup.monthlyRetentionDays === undefined) {
       issue(['backup', 'monthlyRetentionDays'], 'prod keeps monthly backups');
     }
-    const lock = config.backup.vaultLockMinRetentionDays;
-    if (lock !== undefined && lock > config.backup.dailyRetentionDays) {
+    const lock = config.backup?.vaultLockMinRetentionDays;
+    if (config.backup !== undefined && lock !== undefined && lock > config.backup.dailyRetentionDays) {
       issue(
         ['backup', 'vaultLockMinRetentionDays'],
         'cannot exceed the daily retention, or daily backups could never expire',
@@ -340,6 +391,37 @@ export const stageConfigSchema = z
       }
     }
     if (isProd && domain === undefined) issue(['api', 'customDomain'], 'prod is served on its custom domain');
+    const customDomain = config.api.customDomain;
+    if (customDomain !== undefined) {
+      const { hostedZone, certificateArn } = customDomain;
+      if (hostedZone === undefined && certificateArn === undefined) {
+        issue(
+          ['api', 'customDomain'],
+          'say how the certificate is validated: hostedZone (Route 53, automated) or certificateArn (requested ' +
+            'and validated beforehand, docs/runbook.md); without either the deploy would wait for a DNS record',
+        );
+      }
+      if (hostedZone !== undefined && certificateArn !== undefined) {
+        issue(['api', 'customDomain'], 'one validation path: hostedZone or certificateArn, not both');
+      }
+      if (
+        hostedZone !== undefined &&
+        customDomain.domainName !== hostedZone.zoneName &&
+        !customDomain.domainName.endsWith(`.${hostedZone.zoneName}`)
+      ) {
+        issue(['api', 'customDomain', 'hostedZone', 'zoneName'], `must hold ${customDomain.domainName}`);
+      }
+      const [, , , arnRegion, arnAccount] = certificateArn?.split(':') ?? [];
+      if (
+        certificateArn !== undefined &&
+        (arnRegion !== config.env.region || arnAccount !== config.env.account)
+      ) {
+        issue(
+          ['api', 'customDomain', 'certificateArn'],
+          `a regional API takes a certificate of its own account and region (${config.env.account}, ${config.env.region})`,
+        );
+      }
+    }
 
     const { successRate } = config.alarms;
     if (successRate.criticalBelowPercent >= successRate.warningBelowPercent) {

@@ -1,5 +1,5 @@
 import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
-import type { StageConfigInput, StageName } from './stage-config.schema';
+import { PLACEHOLDER_CERTIFICATE_ID, type StageConfigInput, type StageName } from './stage-config.schema';
 
 /**
  * The three stages, as data. Everything that differs between dev, staging and prod is here and nowhere else;
@@ -60,6 +60,11 @@ const GO_LIVE_ALARMS = {
   api5xxRate: { abovePercent: 5, periodMinutes: 5, minEvents: 20 },
   apiP99LatencyMs: { threshold: 10_000, evaluationPeriods: 3 },
   lambdaErrors: { threshold: 1 },
+  // A canary sends a tenth of the traffic to the new version for 5 minutes. Under 10 requests in 5 minutes nothing is
+  // judged (one error in three calls is noise, or one customer's bad input); from 10 on, 5 % failing is the code's
+  // fault. A quiet function's canary can end unjudged: its alias-wide errors alarm still warns, and `npm run
+  // rollback` is one command (runbook). Each status poll is a request, so payment-status is always judged.
+  newVersionErrorRate: { abovePercent: 5, periodMinutes: 5, minEvents: 10 },
   lambdaThrottles: { threshold: 1 },
   dynamoThrottles: { threshold: 1 },
   // Issue 12: a committed change must be on the bus within 60 s; every refund that fails, sticks or needs a person,
@@ -143,6 +148,15 @@ const SCHEDULES = {
   dailyReport: THRESHOLDS.dailyReportCron,
 };
 
+/**
+ * The certificate of a stage's custom domain, requested and validated before its first deploy (docs/runbook.md,
+ * "First deploy into a fresh account"): Temba's DNS is not a Route 53 zone of each stage's account, so the stack
+ * cannot validate it itself. PLACEHOLDERS (PLACEHOLDER_CERTIFICATE_ID) until each certificate is ISSUED: the stage
+ * synthesizes, its API domain cannot deploy, and `npm run preflight` fails on them.
+ */
+const certificateArnOf = (account: string, id: string) =>
+  `arn:aws:acm:${REGION}:${account}:certificate/${id}`;
+
 export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
   dev: {
     stage: 'dev',
@@ -187,7 +201,8 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
     functions: FUNCTIONS,
     schedules: SCHEDULES,
     rollout: { lambda: 'all-at-once', flags: 'all-at-once' },
-    backup: { dailyRetentionDays: 35 },
+    // No AWS Backup: dev's data is disposable (`cdk destroy` must succeed, and a vault holding recovery points
+    // cannot be deleted); point-in-time recovery keeps 35 days.
   },
 
   staging: {
@@ -202,7 +217,11 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       cancelUrl: 'https://staging.temba.app/payment/cancel',
     },
     api: {
-      customDomain: { domainName: 'api-staging.temba.app' },
+      customDomain: {
+        domainName: 'api-staging.temba.app',
+        // PLACEHOLDER: the ARN of the ISSUED certificate for api-staging.temba.app (runbook: "First deploy").
+        certificateArn: certificateArnOf('222222222222', PLACEHOLDER_CERTIFICATE_ID),
+      },
       corsOrigins: ['https://staging.temba.app'],
       throttling: { rateLimit: 50, burstLimit: 100 },
       // A tenth of prod, for load tests: 20 checkouts/s -> 20 POST, 20 listings, 400 polls, 30 IPNs a second.
@@ -252,7 +271,11 @@ export const STAGE_CONFIGS: Readonly<Record<StageName, StageConfigInput>> = {
       cancelUrl: 'https://temba.app/payment/cancel',
     },
     api: {
-      customDomain: { domainName: 'api.temba.app' },
+      customDomain: {
+        domainName: 'api.temba.app',
+        // PLACEHOLDER: the ARN of the ISSUED certificate for api.temba.app (runbook: "First deploy").
+        certificateArn: certificateArnOf('333333333333', PLACEHOLDER_CERTIFICATE_ID),
+      },
       corsOrigins: ['https://temba.app', 'https://www.temba.app'],
       // The stage default covers the CORS preflights (one per checkout: 200/s) and the operator routes.
       throttling: { rateLimit: 250, burstLimit: 500 },

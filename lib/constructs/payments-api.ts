@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -16,7 +16,10 @@ import {
   SecurityPolicy,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { RouteAuth } from '../../lambdas/shared/contract/routes';
 import type { PaymentFunction } from './payment-function';
@@ -34,9 +37,19 @@ export interface PaymentsApiProps {
   readonly throttling: Throttle;
   /** Methods with their own bucket, e.g. a polled GET sized apart from the checkout POST. */
   readonly methodThrottling?: readonly (Throttle & { readonly method: string; readonly path: string })[];
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn?: string };
+  /**
+   * Served on this domain instead of the execute-api URL (switched off). Its certificate is either validated in
+   * `hostedZone` (which also gets the domain's alias record) or given, already ISSUED, as `certificateArn`.
+   */
+  readonly customDomain?: {
+    readonly domainName: string;
+    readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+    readonly certificateArn?: string;
+  };
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The stage's logs key (customer-managed) for the access and execution logs; the stacks always pass it. */
+  readonly logKey?: IKey;
 }
 
 export interface Route {
@@ -59,14 +72,20 @@ export interface RouteOptions {
   /** Browsers on the configured origins may call it (adds the OPTIONS preflight). */
   readonly cors?: boolean;
   /**
-   * Why a route without an API Gateway authorizer is acceptable (cdk-nag APIG4/COG4 acknowledgements carry it):
-   * how the handler authenticates the caller. Required unless the route is IAM.
+   * Why a route without an API Gateway authorizer is acceptable: how the handler authenticates the caller. Required
+   * unless the route is IAM (the cdk-nag APIG4/COG4 acknowledgements, lib/compliance/nag-acknowledgements.ts, say
+   * the same for each public route).
    */
   readonly publicBecause?: string;
 }
 
 /** Stage name of the deployment; invisible behind the custom domain, part of the URL without one. */
 export const API_STAGE_NAME = 'v1';
+
+/** The application stack's output naming the regional domain the custom domain's DNS record points at. */
+export const API_DOMAIN_TARGET_OUTPUT = 'ApiDomainTarget';
+/** The application stack's output naming the custom domain's ACM certificate (given, or made by the stack). */
+export const API_CERTIFICATE_OUTPUT = 'ApiCertificateArn';
 
 /** Execution logging and metrics of every method: a method with its own settings must repeat them. */
 const METHOD_LOGGING = {
@@ -75,16 +94,24 @@ const METHOD_LOGGING = {
   metricsEnabled: true,
 } as const;
 
+/** The log group API Gateway writes a stage's execution logs to (it creates it, without retention, if missing). */
+export const executionLogGroupName = (restApiId: string, stageName: string): string =>
+  `API-Gateway-Execution-Logs_${restApiId}/${stageName}`;
+
 /**
  * The public REST API (regional: WAF attaches only to REST APIs): JSON access logs, execution logging without
  * request/response bodies (they carry customer details), X-Ray, stage and per-method throttling, request validation,
  * CORS for the configured origins only, TLS 1.2 on the custom domain. Integrations target the functions'
- * `live` alias, never `$LATEST`.
+ * `live` alias, never `$LATEST`. Both log groups (access, execution) are the stack's: the stage's logs key and
+ * retention; the execution log group is created before the stage, so API Gateway never makes its own.
  */
 export class PaymentsApi extends Construct {
   readonly api: RestApi;
   /** The base the webhook callback URL is built from: the custom domain, or the stage's execute-api URL. */
   readonly publicBaseUrl: string;
+  readonly accessLogs: LogGroup;
+  /** `API-Gateway-Execution-Logs_<api id>/v1`, made here so it has the stage's retention and key. */
+  readonly executionLogs: LogGroup;
   private readonly validator: RequestValidator;
   private readonly corsOrigins: readonly string[];
   private jsonObjectModel?: Model;
@@ -95,7 +122,9 @@ export class PaymentsApi extends Construct {
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
+      encryptionKey: props.logKey,
     });
+    this.accessLogs = accessLogs;
 
     this.api = new RestApi(this, 'Api', {
       restApiName: `temba-payments-${props.stage}`,
@@ -146,15 +175,15 @@ export class PaymentsApi extends Construct {
         ),
       },
     });
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      Validations.of(cloudWatchRole).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          'API Gateway execution logging requires this account-level role; the AWS-managed policy is the documented ' +
-          'one and only allows writing API Gateway logs.',
-      });
-    }
+    // Named after the API's id, which a re-created API changes: a retained group never blocks a redeploy.
+    this.executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: executionLogGroupName(this.api.restApiId, API_STAGE_NAME),
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+      encryptionKey: props.logKey,
+    });
+    // The stage starts logging as soon as it exists: its group must be there first.
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
 
     this.validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'body-and-parameters',
@@ -163,11 +192,23 @@ export class PaymentsApi extends Construct {
     });
 
     if (props.customDomain) {
-      const { domainName, certificateArn } = props.customDomain;
-      const certificate: ICertificate = certificateArn
-        ? Certificate.fromCertificateArn(this, 'Certificate', certificateArn)
-        : // Validated by the CNAME record ACM asks for; the deploy waits until it exists in the temba.app zone.
-          new Certificate(this, 'Certificate', { domainName, validation: CertificateValidation.fromDns() });
+      const { domainName, hostedZone, certificateArn } = props.customDomain;
+      const zone = hostedZone && HostedZone.fromHostedZoneAttributes(this, 'Zone', hostedZone);
+      let certificate: ICertificate;
+      if (certificateArn) {
+        certificate = Certificate.fromCertificateArn(this, 'Certificate', certificateArn);
+      } else if (zone) {
+        // CloudFormation writes ACM's validation record in the zone itself: the deploy never waits on a person.
+        certificate = new Certificate(this, 'Certificate', {
+          domainName,
+          validation: CertificateValidation.fromDns(zone),
+        });
+      } else {
+        throw new Error(
+          `${domainName}: say how its certificate is validated (hostedZone or certificateArn), or the deploy waits ` +
+            'for a DNS record nobody was told to add',
+        );
+      }
       const domain = new DomainName(this, 'Domain', {
         domainName,
         certificate,
@@ -176,10 +217,24 @@ export class PaymentsApi extends Construct {
         mapping: this.api,
       });
       this.publicBaseUrl = `https://${domainName}`;
+      if (zone) {
+        new ARecord(this, 'DomainAlias', {
+          zone,
+          recordName: domainName,
+          target: RecordTarget.fromAlias(new ApiGatewayDomain(domain)),
+        });
+      }
       new CfnOutput(this, 'DnsTarget', {
-        description: `Point ${domainName} (CNAME or alias) at this regional API Gateway domain`,
+        description: zone
+          ? `${domainName} is an alias (A record in ${zone.zoneName}) of this regional API Gateway domain`
+          : `Point ${domainName} at this regional API Gateway domain (CNAME, or alias in a Route 53 zone)`,
         value: domain.domainNameAliasDomainName,
-      });
+      }).overrideLogicalId(API_DOMAIN_TARGET_OUTPUT);
+      // Preflight reads it to check the certificate is ISSUED and not about to expire.
+      new CfnOutput(this, 'CertificateArn', {
+        description: `ACM certificate of ${domainName}`,
+        value: certificate.certificateArn,
+      }).overrideLogicalId(API_CERTIFICATE_OUTPUT);
     } else {
       const { region, urlSuffix } = Stack.of(this);
       this.publicBaseUrl = `https://${this.api.restApiId}.execute-api.${region}.${urlSuffix}/${API_STAGE_NAME}`;
@@ -203,47 +258,22 @@ export class PaymentsApi extends Construct {
     }
     const resource = this.api.root.resourceForPath(route.path);
     if (options.cors && !resource.node.tryFindChild('OPTIONS')) {
-      const preflight = resource.addCorsPreflight({
+      resource.addCorsPreflight({
         allowOrigins: [...this.corsOrigins],
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Content-Type', 'Idempotency-Key', 'Authorization'],
         maxAge: Duration.hours(1),
       });
-      for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-        Validations.of(preflight).acknowledge({
-          id: rule,
-          reason:
-            'CORS preflight (OPTIONS) is answered by a mock integration and, per the CORS spec, never carries credentials.',
-        });
-      }
     }
     const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-    const method = resource.addMethod(
-      route.method,
-      new LambdaIntegration(target.alias, { allowTestInvoke: false }),
-      {
-        authorizationType,
-        requestValidator: this.validator,
-        requestParameters: Object.fromEntries(
-          pathParameters.map((name) => [`method.request.path.${name}`, true]),
-        ),
-        ...(options.jsonObjectBody ? { requestModels: { 'application/json': this.jsonObject() } } : {}),
-      },
-    );
-    if (authorizationType === AuthorizationType.NONE) {
-      for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-        Validations.of(method).acknowledge({ id: rule, reason: String(options.publicBecause) });
-      }
-    } else {
-      // IAM is authorization (APIG4 passes); COG4 asks for a Cognito user pool specifically.
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason:
-          'Operator route authorised with IAM (SigV4): callers are IAM principals of the account, granted ' +
-          'execute-api:Invoke; there are no end users to put in a Cognito user pool.',
-      });
-    }
-    return method;
+    return resource.addMethod(route.method, new LambdaIntegration(target.alias, { allowTestInvoke: false }), {
+      authorizationType,
+      requestValidator: this.validator,
+      requestParameters: Object.fromEntries(
+        pathParameters.map((name) => [`method.request.path.${name}`, true]),
+      ),
+      ...(options.jsonObjectBody ? { requestModels: { 'application/json': this.jsonObject() } } : {}),
+    });
   }
 
   private jsonObject(): Model {

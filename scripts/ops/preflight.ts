@@ -1,9 +1,11 @@
+import { type ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import type { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import {
   GetLatestConfigurationCommand,
   StartConfigurationSessionCommand,
 } from '@aws-sdk/client-appconfigdata';
 import { type BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   type CodeDeployClient,
@@ -12,6 +14,11 @@ import {
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeContinuousBackupsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -26,6 +33,8 @@ import type { CustomerAuthConfig } from '../../lambdas/shared/contract/auth';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
 import { PLACEHOLDER_PREFIX, signingSecretSchema } from '../../lambdas/shared/contract/secrets';
 import { maskEmail, maskPhone } from '../../lambdas/shared/domain/masking';
+import { DATA_REFERENCES_OUTPUT } from '../../lib/config/deploy-order';
+import { PLACEHOLDER_CERTIFICATE_ID } from '../../lib/config/stage-config.schema';
 import type { StageResources } from './stage-resources';
 
 /** The read-only AWS clients preflight uses, all in the stage's region. */
@@ -38,6 +47,11 @@ export interface PreflightClients {
   readonly sns: SNSClient;
   readonly waf: WAFV2Client;
   readonly codedeploy: CodeDeployClient;
+  readonly cloudformation: CloudFormationClient;
+  /** The custom domain's certificate (stages with a custom domain only). */
+  readonly acm: ACMClient;
+  /** The custom domain's hosted zone and alias record (stages whose config names a hosted zone only). */
+  readonly route53: Route53Client;
   /**
    * HTTP for the identity provider's public documents (OpenID discovery, JWKS): the global `fetch` on an
    * operator's machine, a stub in tests. Absent, the identity provider is not checked (no line is printed).
@@ -60,6 +74,8 @@ export interface PreflightOptions {
 }
 
 const DEFAULT_BACKUP_MAX_AGE_HOURS = 26;
+/** The custom domain's certificate must stay valid at least this long (ACM renews its own 60 days ahead). */
+const CERTIFICATE_MIN_VALID_DAYS = 30;
 /** CodeDeploy statuses of a deployment that is not over yet. */
 const UNFINISHED = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'] as const;
 
@@ -205,6 +221,14 @@ const backupCheck = async (
   options: PreflightOptions,
 ): Promise<CheckResult> => {
   const hours = options.backupMaxAgeHours ?? DEFAULT_BACKUP_MAX_AGE_HOURS;
+  if (r.backupVault === undefined) {
+    return pass(
+      'No AWS Backup vault is expected',
+      `${r.stage} keeps no backup vault: its data is disposable (removal.retainData false), so it can be destroyed; ` +
+        'point-in-time recovery covers it',
+    );
+  }
+  const vault = r.backupVault;
   const name = `A backup recovery point under ${hours} h old exists`;
   const after = new Date(options.now.getTime() - hours * 3_600_000);
   let newest: Date | undefined;
@@ -212,7 +236,7 @@ const backupCheck = async (
   do {
     const page = await clients.backup.send(
       new ListRecoveryPointsByBackupVaultCommand({
-        BackupVaultName: r.backupVault,
+        BackupVaultName: vault,
         ByResourceArn: r.table.arn,
         ByCreatedAfter: after,
         NextToken: nextToken,
@@ -226,10 +250,10 @@ const backupCheck = async (
     nextToken = page.NextToken;
   } while (nextToken);
   return newest
-    ? pass(name, `newest completed: ${newest.toISOString()} in vault ${r.backupVault}`)
+    ? pass(name, `newest completed: ${newest.toISOString()} in vault ${vault}`)
     : fail(
         name,
-        `no completed recovery point of ${r.table.name} since ${after.toISOString()} in vault ${r.backupVault}`,
+        `no completed recovery point of ${r.table.name} since ${after.toISOString()} in vault ${vault}`,
       );
 };
 
@@ -263,6 +287,155 @@ const alarmChecks = async (
       ? pass('No alarm is in ALARM', `${state.size} alarms checked`)
       : fail('No alarm is in ALARM', `in ALARM: ${firing.join(', ')}`),
   ];
+};
+
+const outputsOf = async (clients: PreflightClients, stackName: string): Promise<Map<string, string>> => {
+  const { Stacks } = await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = Stacks?.[0]?.Outputs ?? [];
+  return new Map(outputs.map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+};
+
+/**
+ * The application stack resolved the data stack's outputs when it was last deployed (Fn::GetStackOutput); each
+ * value must still be one the data stack outputs now. One that is not (a key, secret or table replaced by a later
+ * data deploy) means the functions run against the old one: deploy the application stack again.
+ */
+const dataReferencesCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
+  const name = 'Application stack reads the current data stack outputs';
+  const [data, application] = await Promise.all([
+    outputsOf(clients, r.stacks.data),
+    outputsOf(clients, r.stacks.application),
+  ]);
+  const seen = application.get(DATA_REFERENCES_OUTPUT);
+  if (seen === undefined) {
+    return fail(
+      name,
+      `${r.stacks.application} has no ${DATA_REFERENCES_OUTPUT} output: deploy it (after ${r.stacks.data})`,
+    );
+  }
+  const current = new Set(data.values());
+  const stale = seen.split(' ').filter((value) => value !== '' && !current.has(value));
+  return stale.length === 0
+    ? pass(name, `${seen.split(' ').length} values in step with ${r.stacks.data}`)
+    : fail(
+        name,
+        `${stale.length} value(s) no longer output by ${r.stacks.data} (${stale.join(', ')}): ` +
+          `deploy ${r.stacks.application} again`,
+      );
+};
+
+/** Whether a certificate name (`api.temba.app`, `*.temba.app`) covers `domain`. */
+const covers = (name: string, domain: string): boolean =>
+  name === domain || (name.startsWith('*.') && domain.slice(domain.indexOf('.') + 1) === name.slice(2));
+
+/**
+ * A stage with a custom domain: its ACM certificate is ISSUED, covers the domain and stays valid at least
+ * CERTIFICATE_MIN_VALID_DAYS. The certificate is the configured one (`certificateArn`), or the one the application
+ * stack made in the configured hosted zone (its output). With a hosted zone, the zone must also be the configured
+ * one and hold the domain's alias record, pointing at the API's regional domain. Outside Route 53 the DNS record is
+ * the operator's (docs/runbook.md, "First deploy"): not checked here.
+ */
+const customDomainChecks = async (
+  clients: PreflightClients,
+  r: StageResources,
+  options: PreflightOptions,
+): Promise<CheckResult[]> => {
+  const domain = r.customDomain;
+  if (domain === undefined) return [];
+  const { domainName, hostedZone, certificateArn } = domain;
+  const certificateName = `Certificate of ${domainName} is ISSUED and valid ${CERTIFICATE_MIN_VALID_DAYS} more days`;
+  const recordName = `Route 53 zone ${hostedZone?.zoneName ?? '?'} points ${domainName} at the API`;
+  const appOutputs = () => outputsOf(clients, r.stacks.application);
+
+  const certificateCheck = async (): Promise<CheckResult> => {
+    let arn = certificateArn;
+    if (arn?.endsWith(`/${PLACEHOLDER_CERTIFICATE_ID}`)) {
+      return fail(
+        certificateName,
+        `${arn} is a placeholder: request the certificate, then set its ARN in lib/config/stages.ts (docs/runbook.md, "First deploy")`,
+      );
+    }
+    arn ??= (await appOutputs()).get(r.apiDomainOutputs.certificateArn);
+    if (arn === undefined) {
+      return fail(
+        certificateName,
+        `${r.stacks.application} has no ${r.apiDomainOutputs.certificateArn} output: deploy it`,
+      );
+    }
+    const { Certificate: certificate } = await clients.acm.send(
+      new DescribeCertificateCommand({ CertificateArn: arn }),
+    );
+    const names = [certificate?.DomainName, ...(certificate?.SubjectAlternativeNames ?? [])].filter(
+      (name): name is string => name !== undefined,
+    );
+    if (certificate?.Status !== 'ISSUED') {
+      return fail(
+        certificateName,
+        `${arn} is ${certificate?.Status ?? 'unknown'}` +
+          (certificate?.Status === 'PENDING_VALIDATION'
+            ? ': add the CNAME ACM shows for it at the DNS provider, and wait'
+            : ''),
+      );
+    }
+    if (!names.some((name) => covers(name, domainName))) {
+      return fail(certificateName, `${arn} is for ${names.join(', ')}, not ${domainName}`);
+    }
+    const notAfter = certificate.NotAfter;
+    const daysLeft =
+      notAfter === undefined ? undefined : (notAfter.getTime() - options.now.getTime()) / 86_400_000;
+    if (daysLeft === undefined || daysLeft < CERTIFICATE_MIN_VALID_DAYS) {
+      return fail(
+        certificateName,
+        `${arn} expires ${notAfter?.toISOString() ?? '(no date)'}` +
+          (certificate.RenewalEligibility === 'ELIGIBLE'
+            ? ': ACM has not renewed it (is its validation CNAME still in place?)'
+            : ': import or request a new one and set its ARN'),
+      );
+    }
+    return pass(certificateName, `${arn}, valid until ${notAfter?.toISOString()}`);
+  };
+
+  const recordCheck = async (zone: { hostedZoneId: string; zoneName: string }): Promise<CheckResult> => {
+    const fqdn = (name: string) => `${name.replace(/\.$/, '').toLowerCase()}.`;
+    const { HostedZone } = await clients.route53.send(new GetHostedZoneCommand({ Id: zone.hostedZoneId }));
+    if (HostedZone?.Name === undefined || fqdn(HostedZone.Name) !== fqdn(zone.zoneName)) {
+      return fail(
+        recordName,
+        `zone ${zone.hostedZoneId} is ${HostedZone?.Name ?? '?'}, not ${zone.zoneName}`,
+      );
+    }
+    const { ResourceRecordSets } = await clients.route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zone.hostedZoneId,
+        StartRecordName: domainName,
+        StartRecordType: 'A',
+        MaxItems: 1,
+      }),
+    );
+    const record = ResourceRecordSets?.find(
+      (set) => set.Type === 'A' && set.Name !== undefined && fqdn(set.Name) === fqdn(domainName),
+    );
+    if (record?.AliasTarget?.DNSName === undefined) {
+      return fail(
+        recordName,
+        `no alias A record for ${domainName} in ${zone.zoneName}: deploy ${r.stacks.application}`,
+      );
+    }
+    const target = (await appOutputs()).get(r.apiDomainOutputs.target);
+    if (target === undefined || fqdn(record.AliasTarget.DNSName) !== fqdn(target)) {
+      return fail(
+        recordName,
+        `${domainName} is an alias of ${record.AliasTarget.DNSName}, the API's domain is ${target ?? '(no output)'}`,
+      );
+    }
+    return pass(recordName, `alias of ${target}`);
+  };
+
+  const groups = await Promise.all([
+    check(certificateName, certificateCheck),
+    ...(hostedZone ? [check(recordName, () => recordCheck(hostedZone))] : []),
+  ]);
+  return groups.flat();
 };
 
 const subscriptionsCheck = async (clients: PreflightClients, r: StageResources): Promise<CheckResult> => {
@@ -523,6 +696,10 @@ export const runPreflight = async (
     check('SNS subscriptions are confirmed', () => subscriptionsCheck(clients, resources)),
     check('WAF web ACL is associated with the API', () => wafChecks(clients, resources)),
     check('CodeDeploy deployment groups are healthy', () => codeDeployCheck(clients, resources)),
+    check('Application stack reads the current data stack outputs', () =>
+      dataReferencesCheck(clients, resources),
+    ),
+    check('Custom domain certificate and DNS', () => customDomainChecks(clients, resources, options)),
     ...(clients.fetch
       ? [
           check('Identity provider answers as the configured issuer', () =>

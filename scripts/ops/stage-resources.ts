@@ -1,6 +1,7 @@
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/contract/metrics';
 import { DRILL_TABLE, TABLE } from '../../lambdas/shared/contract/table';
 import { type StageConfig, stageFlags } from '../../lib/config';
+import { stackNames } from '../../lib/config/deploy-order';
 
 /**
  * The names of a stage's deployed resources, as the CDK app gives them (lib/constructs/*), so the operator
@@ -17,6 +18,7 @@ export const stageResources = (config: StageConfig) => {
     account,
     region,
     paydunyaMode: config.paydunya.mode,
+    stacks: stackNames(stage),
     secrets: {
       paydunyaKeys: `temba-payments/${stage}/paydunya-keys`,
       signing: `temba-payments/${stage}/callback-signing`,
@@ -28,7 +30,12 @@ export const stageResources = (config: StageConfig) => {
       keyAlias: `alias/temba-payments/${stage}/table`,
     },
     drillTablePrefix: DRILL_TABLE.prefixFor(stage),
-    backupVault: prefix,
+    /** The AWS Backup vault, where the stage keeps its data (staging, prod); dev has none (its PITR covers it). */
+    backupVault: config.backup === undefined ? undefined : prefix,
+    /** Where the API answers: its custom domain, and how that domain's certificate is validated (stage config). */
+    customDomain: config.api.customDomain,
+    /** The application stack's outputs for the custom domain (lib/constructs/payments-api.ts). */
+    apiDomainOutputs: { target: 'ApiDomainTarget', certificateArn: 'ApiCertificateArn' },
     /** AppConfig application / environment / feature-flags profile (lib/constructs/feature-flags.ts). */
     flags: {
       application: prefix,

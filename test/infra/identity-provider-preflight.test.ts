@@ -1,8 +1,11 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { BackupClient } from '@aws-sdk/client-backup';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -172,6 +175,9 @@ describe('preflight: the identity provider of the customer routes', () => {
       mockClient(SNSClient),
       mockClient(WAFV2Client),
       mockClient(CodeDeployClient),
+      mockClient(CloudFormationClient),
+      mockClient(ACMClient),
+      mockClient(Route53Client),
     ];
     afterAll(() => {
       for (const mock of mocks) mock.restore();
@@ -187,6 +193,9 @@ describe('preflight: the identity provider of the customer routes', () => {
       sns: new SNSClient({ region }),
       waf: new WAFV2Client({ region }),
       codedeploy: new CodeDeployClient({ region }),
+      cloudformation: new CloudFormationClient({ region }),
+      acm: new ACMClient({ region }),
+      route53: new Route53Client({ region }),
     };
     const resources = { ...stageResources(loadStageConfig('prod')), customerAuth: AUTH };
     const options = { expectedAlarms: [], now: new Date('2026-11-26T09:00:00Z') };

@@ -5,7 +5,7 @@ import { customerAuthSchema } from '../../lambdas/shared/contract/auth';
 import { DEFAULT_FLAGS } from '../../lambdas/shared/contract/flags';
 import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
 import { loadStageConfig, STAGES, StageConfigError, stageFlags } from '../../lib/config';
-import type { StageConfigInput } from '../../lib/config/stage-config.schema';
+import { PLACEHOLDER_CERTIFICATE_ID, type StageConfigInput } from '../../lib/config/stage-config.schema';
 import { STAGE_CONFIGS } from '../../lib/config/stages';
 
 /** The real configs with one stage replaced: what a bad edit to lib/config/stages.ts would produce. */
@@ -362,6 +362,103 @@ describe('stage config', () => {
         },
       }));
       expect(loadStageConfig('prod', configs).auth).toMatchObject({ issuer, audienceClaim: 'client_id' });
+    });
+  });
+
+  describe('a first deploy that works (issue 14)', () => {
+    type CustomDomain = NonNullable<StageConfigInput['api']['customDomain']>;
+    const withDomain = (customDomain: CustomDomain) =>
+      withStage('staging', (config) => ({ ...config, api: { ...config.api, customDomain } }));
+    const ZONE = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'temba.app' };
+    const certificate = (account: string, region = 'eu-west-3') =>
+      `arn:aws:acm:${region}:${account}:certificate/5f0c2a9e-1b7d-4c3e-9a61-2d8e4f6b0c17`;
+
+    it('ships staging and prod with a placeholder certificate of their own account, and dev with no custom domain', () => {
+      expect(loadStageConfig('dev').api.customDomain).toBeUndefined();
+      for (const [stage, account] of [
+        ['staging', '222222222222'],
+        ['prod', '333333333333'],
+      ] as const) {
+        expect(loadStageConfig(stage).api.customDomain?.certificateArn).toBe(
+          `arn:aws:acm:eu-west-3:${account}:certificate/${PLACEHOLDER_CERTIFICATE_ID}`,
+        );
+        expect(loadStageConfig(stage).env.account).toBe(account);
+      }
+    });
+
+    it('accepts a custom domain validated in a Route 53 hosted zone, or with a certificate of its own account and region', () => {
+      const zoned = loadStageConfig(
+        'staging',
+        withDomain({ domainName: 'api-staging.temba.app', hostedZone: ZONE }),
+      );
+      expect(zoned.api.customDomain?.hostedZone).toEqual(ZONE);
+      const given = withDomain({
+        domainName: 'api-staging.temba.app',
+        certificateArn: certificate('222222222222'),
+      });
+      expect(loadStageConfig('staging', given).api.customDomain?.certificateArn).toBe(
+        certificate('222222222222'),
+      );
+    });
+
+    it('refuses a custom domain that does not say how its certificate is validated (the deploy would wait for DNS)', () => {
+      expect(loadError('staging', withDomain({ domainName: 'api-staging.temba.app' }))).toContain(
+        'api.customDomain: say how the certificate is validated: hostedZone (Route 53, automated) or certificateArn',
+      );
+      expect(
+        loadError(
+          'staging',
+          withDomain({
+            domainName: 'api-staging.temba.app',
+            hostedZone: ZONE,
+            certificateArn: certificate('222222222222'),
+          }),
+        ),
+      ).toContain('api.customDomain: one validation path: hostedZone or certificateArn, not both');
+    });
+
+    it('refuses a hosted zone that does not hold the domain, and a certificate of another account or region', () => {
+      expect(
+        loadError(
+          'staging',
+          withDomain({ domainName: 'api-staging.temba.app', hostedZone: { ...ZONE, zoneName: 'temba.dev' } }),
+        ),
+      ).toContain('api.customDomain.hostedZone.zoneName: must hold api-staging.temba.app');
+      expect(
+        loadError(
+          'staging',
+          withDomain({
+            domainName: 'api-staging.temba.app',
+            hostedZone: { ...ZONE, hostedZoneId: 'temba.app' },
+          }),
+        ),
+      ).toContain('api.customDomain.hostedZone.hostedZoneId: must be a Route 53 hosted zone id');
+      for (const arn of [certificate('333333333333'), certificate('222222222222', 'us-east-1')]) {
+        expect(
+          loadError('staging', withDomain({ domainName: 'api-staging.temba.app', certificateArn: arn })),
+        ).toContain(
+          'api.customDomain.certificateArn: a regional API takes a certificate of its own account and region (222222222222, eu-west-3)',
+        );
+      }
+    });
+
+    it('keeps AWS Backup exactly where data is kept: none in dev (so it can be destroyed), required in staging and prod', () => {
+      expect(loadStageConfig('dev').backup).toBeUndefined();
+      expect(loadStageConfig('staging').backup).toEqual({ dailyRetentionDays: 35 });
+      expect(
+        loadError(
+          'dev',
+          withStage('dev', (config) => ({ ...config, backup: { dailyRetentionDays: 35 } })),
+        ),
+      ).toContain('backup: disposable data keeps no AWS Backup vault');
+      for (const stage of ['staging', 'prod'] as const) {
+        expect(
+          loadError(
+            stage,
+            withStage(stage, ({ backup: _, ...config }) => config),
+          ),
+        ).toContain('backup: data that is kept is backed up');
+      }
     });
   });
 

@@ -1,9 +1,11 @@
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import {
   AppConfigDataClient,
   GetLatestConfigurationCommand,
   StartConfigurationSessionCommand,
 } from '@aws-sdk/client-appconfigdata';
 import { BackupClient, ListRecoveryPointsByBackupVaultCommand } from '@aws-sdk/client-backup';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CodeDeployClient,
@@ -12,6 +14,7 @@ import {
   ListDeploymentsCommand,
 } from '@aws-sdk/client-codedeploy';
 import { DescribeContinuousBackupsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -25,11 +28,23 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Flags } from '../../lambdas/shared/contract/flags';
 import { loadStageConfig } from '../../lib/config';
+import { DATA_REFERENCES_OUTPUT } from '../../lib/config/deploy-order';
+import type { StageConfigInput } from '../../lib/config/stage-config.schema';
+import { STAGE_CONFIGS } from '../../lib/config/stages';
 import { formatChecklist, runPreflight } from '../../scripts/ops/preflight';
 import { stageResources } from '../../scripts/ops/stage-resources';
 
+/** Prod once its certificate is requested and its ARN set (lib/config/stages.ts ships a placeholder). */
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-3:333333333333:certificate/5f0c2a9e-1b7d-4c3e-9a61-2d8e4f6b0c17';
+const withCustomDomain = (customDomain: NonNullable<StageConfigInput['api']['customDomain']>) =>
+  stageResources(
+    loadStageConfig('prod', {
+      ...STAGE_CONFIGS,
+      prod: { ...STAGE_CONFIGS.prod, api: { ...STAGE_CONFIGS.prod.api, customDomain } },
+    }),
+  );
 const config = loadStageConfig('prod');
-const r = stageResources(config);
+const r = withCustomDomain({ domainName: 'api.temba.app', certificateArn: CERTIFICATE_ARN });
 const NOW = new Date('2026-11-26T09:00:00Z');
 const EXPECTED_ALARMS = [
   'temba-payments-prod-success-rate-critical',
@@ -46,6 +61,9 @@ const mocks = {
   sns: mockClient(SNSClient),
   waf: mockClient(WAFV2Client),
   codedeploy: mockClient(CodeDeployClient),
+  cloudformation: mockClient(CloudFormationClient),
+  acm: mockClient(ACMClient),
+  route53: mockClient(Route53Client),
 };
 const clients = {
   secrets: new SecretsManagerClient({ region: r.region }),
@@ -56,6 +74,9 @@ const clients = {
   sns: new SNSClient({ region: r.region }),
   waf: new WAFV2Client({ region: r.region }),
   codedeploy: new CodeDeployClient({ region: r.region }),
+  cloudformation: new CloudFormationClient({ region: r.region }),
+  acm: new ACMClient({ region: r.region }),
+  route53: new Route53Client({ region: r.region }),
 };
 
 const LIVE_KEYS = {
@@ -161,6 +182,45 @@ const healthyAccount = () => {
     })
     .on(ListDeploymentsCommand)
     .resolves({ deployments: [] });
+  stackOutputs(DATA_OUTPUTS, Object.values(DATA_OUTPUTS).join(' '));
+  issuedCertificate(CERTIFICATE_ARN);
+};
+
+/** ACM's answer for a certificate of api.temba.app, ISSUED and valid until 2027 unless told otherwise. */
+const issuedCertificate = (arn: string, changes: Record<string, unknown> = {}) =>
+  mocks.acm.on(DescribeCertificateCommand, { CertificateArn: arn }).resolves({
+    Certificate: {
+      CertificateArn: arn,
+      DomainName: 'api.temba.app',
+      SubjectAlternativeNames: ['api.temba.app'],
+      Status: 'ISSUED',
+      NotAfter: new Date('2027-06-01T00:00:00Z'),
+      RenewalEligibility: 'ELIGIBLE',
+      ...changes,
+    },
+  });
+
+/** The data stack's outputs now, and what the application stack resolved at its last deploy. */
+const stackOutputs = (data: Record<string, string>, applicationSaw: string | undefined) => {
+  mocks.cloudformation
+    .on(DescribeStacksCommand, { StackName: r.stacks.data })
+    .resolves({ Stacks: [{ StackName: r.stacks.data, Outputs: Object.entries(data).map(output) } as never] })
+    .on(DescribeStacksCommand, { StackName: r.stacks.application })
+    .resolves({
+      Stacks: [
+        {
+          StackName: r.stacks.application,
+          Outputs: applicationSaw === undefined ? [] : [output([DATA_REFERENCES_OUTPUT, applicationSaw])],
+        } as never,
+      ],
+    });
+};
+const output = ([OutputKey, OutputValue]: [string, string]) => ({ OutputKey, OutputValue });
+const DATA_OUTPUTS = {
+  ExportsOutputRefTableName: 'temba-payments-prod',
+  ExportsOutputFnGetAttTableKeyArn: 'arn:aws:kms:eu-west-3:333333333333:key/1111-aaaa',
+  ExportsOutputRefPaydunyaKeys:
+    'arn:aws:secretsmanager:eu-west-3:333333333333:secret:temba-payments/prod/paydunya-keys-AbCdEf',
 };
 
 const run = () => runPreflight(clients, r, { expectedAlarms: EXPECTED_ALARMS, now: NOW });
@@ -188,10 +248,36 @@ describe('npm run preflight -- --stage prod', () => {
       ['WAF web ACL is associated with the API', true],
       ['Webhook IP set is not empty', true],
       ['CodeDeploy deployment groups are healthy', true],
+      ['Application stack reads the current data stack outputs', true],
+      ['Certificate of api.temba.app is ISSUED and valid 30 more days', true],
     ]);
     const printed = formatChecklist('prod', results);
-    expect(printed).toContain('All 13 checks passed.');
-    expect(printed.split('\n').filter((line) => line.includes('[PASS]'))).toHaveLength(13);
+    expect(printed).toContain('All 15 checks passed.');
+    expect(printed.split('\n').filter((line) => line.includes('[PASS]'))).toHaveLength(15);
+  });
+
+  it('fails when the data stack was deployed since with a replaced key, naming the stale value and the fix', async () => {
+    const replacedKey = 'arn:aws:kms:eu-west-3:333333333333:key/2222-bbbb';
+    stackOutputs(
+      { ...DATA_OUTPUTS, ExportsOutputFnGetAttTableKeyArn: replacedKey },
+      Object.values(DATA_OUTPUTS).join(' '),
+    );
+    expect(await failedLines()).toEqual([
+      {
+        name: 'Application stack reads the current data stack outputs',
+        ok: false,
+        detail: expect.stringMatching(
+          /1 value\(s\) no longer output by TembaPayments-prod-Data \(arn:aws:kms:.*key\/1111-aaaa\): deploy TembaPayments-prod-App again/,
+        ),
+      },
+    ]);
+  });
+
+  it('fails when the application stack predates the check (or was deployed before the data stack)', async () => {
+    stackOutputs(DATA_OUTPUTS, undefined);
+    expect((await failedLines()).map((f) => f.detail)).toEqual([
+      'TembaPayments-prod-App has no DataStackReferences output: deploy it (after TembaPayments-prod-Data)',
+    ]);
   });
 
   it('never prints a secret value, even when the check fails', async () => {
@@ -420,7 +506,7 @@ describe('npm run preflight -- --stage prod', () => {
     );
     mocks.backup.on(ListRecoveryPointsByBackupVaultCommand).rejects(denied);
     const results = await run();
-    expect(results).toHaveLength(13);
+    expect(results).toHaveLength(15);
     expect(results.filter((result) => !result.ok)).toEqual([
       {
         name: 'A recent backup recovery point exists',
@@ -429,6 +515,156 @@ describe('npm run preflight -- --stage prod', () => {
           'AccessDeniedException: User is not authorized to perform: backup:ListRecoveryPointsByBackupVault',
       },
     ]);
-    expect(formatChecklist('prod', results)).toContain('1 of 13 checks failed.');
+    expect(formatChecklist('prod', results)).toContain('1 of 15 checks failed.');
+  });
+
+  describe('custom domain (issue 14: a first deploy that works)', () => {
+    const certificateLine = 'Certificate of api.temba.app is ISSUED and valid 30 more days';
+
+    it('fails on the placeholder certificate the config ships with, saying what to do, without asking ACM', async () => {
+      const shipped = stageResources(config);
+      const results = await runPreflight(clients, shipped, { expectedAlarms: EXPECTED_ALARMS, now: NOW });
+      expect(results.find((result) => result.name === certificateLine)).toEqual({
+        name: certificateLine,
+        ok: false,
+        detail: expect.stringMatching(
+          /certificate\/0{8}-0{4}-0{4}-0{4}-0{12} is a placeholder: request the certificate, then set its ARN in lib\/config\/stages.ts \(docs\/runbook.md/,
+        ),
+      });
+      expect(mocks.acm.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+    });
+
+    it.each([
+      [
+        'still waiting for its DNS validation',
+        { Status: 'PENDING_VALIDATION' },
+        `${CERTIFICATE_ARN} is PENDING_VALIDATION: add the CNAME ACM shows for it at the DNS provider, and wait`,
+      ],
+      [
+        'expiring within 30 days, not renewed',
+        { NotAfter: new Date('2026-12-20T00:00:00Z') },
+        `${CERTIFICATE_ARN} expires 2026-12-20T00:00:00.000Z: ACM has not renewed it (is its validation CNAME still in place?)`,
+      ],
+      [
+        'issued for another name',
+        { DomainName: 'www.temba.app', SubjectAlternativeNames: ['www.temba.app'] },
+        `${CERTIFICATE_ARN} is for www.temba.app, www.temba.app, not api.temba.app`,
+      ],
+    ])('fails when the certificate is %s', async (_, changes, detail) => {
+      issuedCertificate(CERTIFICATE_ARN, changes);
+      expect(await failedLines()).toEqual([{ name: certificateLine, ok: false, detail }]);
+    });
+
+    it('accepts a wildcard certificate of the parent domain', async () => {
+      issuedCertificate(CERTIFICATE_ARN, {
+        DomainName: '*.temba.app',
+        SubjectAlternativeNames: ['*.temba.app'],
+      });
+      expect(await failedLines()).toEqual([]);
+    });
+
+    describe('validated in a Route 53 hosted zone', () => {
+      const zone = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'temba.app' };
+      const zoned = withCustomDomain({ domainName: 'api.temba.app', hostedZone: zone });
+      const STACK_CERTIFICATE =
+        'arn:aws:acm:eu-west-3:333333333333:certificate/aaaa1111-2222-3333-4444-555566667777';
+      const API_DOMAIN = 'd-abc123xyz.execute-api.eu-west-3.amazonaws.com';
+      const runZoned = () => runPreflight(clients, zoned, { expectedAlarms: EXPECTED_ALARMS, now: NOW });
+      const recordLine = 'Route 53 zone temba.app points api.temba.app at the API';
+      const aliasRecord = (dnsName: string) =>
+        mocks.route53.on(ListResourceRecordSetsCommand, { HostedZoneId: zone.hostedZoneId }).resolves({
+          ResourceRecordSets: [
+            {
+              Name: 'api.temba.app.',
+              Type: 'A',
+              AliasTarget: { DNSName: dnsName, HostedZoneId: 'ZLY8HYME6SFDD', EvaluateTargetHealth: false },
+            },
+          ],
+        });
+
+      beforeEach(() => {
+        mocks.cloudformation.on(DescribeStacksCommand, { StackName: zoned.stacks.application }).resolves({
+          Stacks: [
+            {
+              StackName: zoned.stacks.application,
+              Outputs: [
+                output([DATA_REFERENCES_OUTPUT, Object.values(DATA_OUTPUTS).join(' ')]),
+                output([zoned.apiDomainOutputs.certificateArn, STACK_CERTIFICATE]),
+                output([zoned.apiDomainOutputs.target, API_DOMAIN]),
+              ],
+            } as never,
+          ],
+        });
+        issuedCertificate(STACK_CERTIFICATE);
+        mocks.route53
+          .on(GetHostedZoneCommand, { Id: zone.hostedZoneId })
+          .resolves({ HostedZone: { Id: zone.hostedZoneId, Name: 'temba.app.', CallerReference: 'cdk' } });
+        aliasRecord(`${API_DOMAIN}.`);
+      });
+
+      it("checks the certificate the stack made and the domain's alias record to the API", async () => {
+        const results = await runZoned();
+        expect(results.filter((result) => !result.ok)).toEqual([]);
+        expect(results.slice(-2)).toEqual([
+          {
+            name: certificateLine,
+            ok: true,
+            detail: `${STACK_CERTIFICATE}, valid until 2027-06-01T00:00:00.000Z`,
+          },
+          { name: recordLine, ok: true, detail: `alias of ${API_DOMAIN}` },
+        ]);
+      });
+
+      it('fails when the alias record points somewhere else than the API', async () => {
+        aliasRecord('d-old999.execute-api.eu-west-3.amazonaws.com.');
+        expect((await runZoned()).filter((result) => !result.ok)).toEqual([
+          {
+            name: recordLine,
+            ok: false,
+            detail: `api.temba.app is an alias of d-old999.execute-api.eu-west-3.amazonaws.com., the API's domain is ${API_DOMAIN}`,
+          },
+        ]);
+      });
+
+      it('fails when the zone holds no record for the domain', async () => {
+        mocks.route53
+          .on(ListResourceRecordSetsCommand)
+          .resolves({ ResourceRecordSets: [{ Name: 'www.temba.app.', Type: 'A' }] });
+        expect((await runZoned()).filter((result) => !result.ok).map((f) => f.detail)).toEqual([
+          'no alias A record for api.temba.app in temba.app: deploy TembaPayments-prod-App',
+        ]);
+      });
+
+      it('fails when the configured zone id is another zone', async () => {
+        mocks.route53
+          .on(GetHostedZoneCommand)
+          .resolves({ HostedZone: { Id: zone.hostedZoneId, Name: 'example.com.', CallerReference: 'x' } });
+        expect((await runZoned()).filter((result) => !result.ok).map((f) => f.detail)).toEqual([
+          'zone Z0123456789ABCDEFGHIJ is example.com., not temba.app',
+        ]);
+      });
+    });
+  });
+
+  describe('a stage without a custom domain or AWS Backup (dev)', () => {
+    const dev = stageResources(loadStageConfig('dev'));
+
+    it('passes the backup line saying why there is no vault, and asks AWS Backup nothing', async () => {
+      const results = await runPreflight(clients, dev, { expectedAlarms: [], now: NOW });
+      expect(results.find((result) => result.name === 'No AWS Backup vault is expected')).toEqual({
+        name: 'No AWS Backup vault is expected',
+        ok: true,
+        detail:
+          'dev keeps no backup vault: its data is disposable (removal.retainData false), so it can be destroyed; ' +
+          'point-in-time recovery covers it',
+      });
+      expect(mocks.backup.commandCalls(ListRecoveryPointsByBackupVaultCommand)).toHaveLength(0);
+    });
+
+    it('prints no certificate or DNS line', async () => {
+      const results = await runPreflight(clients, dev, { expectedAlarms: [], now: NOW });
+      expect(results.map((result) => result.name).join('\n')).not.toMatch(/Certificate|Route 53/);
+      expect(mocks.acm.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+    });
   });
 });
