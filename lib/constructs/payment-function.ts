@@ -1,5 +1,12 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarm, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   type ILambdaDeploymentConfig,
@@ -10,9 +17,9 @@ import {
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Alias, Architecture, type IDestination, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -26,6 +33,7 @@ import { EVENTS } from '../../lambdas/shared/contract/events';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/contract/metrics';
 import type { LambdaRollout } from '../config';
 import { LAMBDA_BUNDLING } from './lambda-bundling';
+import { addAppConfigExtension, addParamsAndSecretsExtension } from './lambda-extensions';
 
 /** Table operations a function may be granted; transactions are authorised per contained operation. */
 export type TableAction =
@@ -45,6 +53,12 @@ export interface FlagsSource {
   readonly profileId: string;
   /** `arn:...:application/<app>/environment/<env>/configuration/<profile>`: what a session is started on. */
   readonly configurationArn: string;
+}
+
+/** The stack's dead-letter queue for asynchronous runs, and the policy that lets a role write to it. */
+export interface AsyncFailureQueue {
+  readonly queue: IQueue;
+  readonly senderPolicy: IManagedPolicy;
 }
 
 /** The two alert topics and the key they are encrypted with. */
@@ -69,10 +83,29 @@ export interface PaymentFunctionProps {
   readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The stage's logs key (customer-managed): the stacks always pass it, and the infra tests check every log group. */
+  readonly logKey?: IKey;
+  /**
+   * Where an asynchronous invocation that gave up is recorded (`runsOnSchedule`): the stack's async failures queue
+   * and its key. The stacks always pass it; cdk-nag (Serverless) and the infra tests catch a schedule without it.
+   */
+  readonly asyncFailures?: AsyncFailureQueue;
   readonly rollout: LambdaRollout;
   readonly deploymentApplication: LambdaApplication;
-  /** Alarm thresholds of the alias, and where the alarms notify. */
-  readonly alarms: { readonly errors: number; readonly throttles: number; readonly notify: ITopic };
+  /** Alarm thresholds of the alias and of a version being rolled out, and where the alarms notify. */
+  readonly alarms: {
+    readonly errors: number;
+    readonly throttles: number;
+    readonly newVersionErrorRate: NewVersionErrorRate;
+    readonly notify: ITopic;
+  };
+}
+
+/** Stage config `alarms.newVersionErrorRate`: the rollback trigger of a rollout. */
+export interface NewVersionErrorRate {
+  readonly abovePercent: number;
+  readonly periodMinutes: number;
+  readonly minEvents: number;
 }
 
 const ROLLOUT: Record<LambdaRollout, ILambdaDeploymentConfig> = {
@@ -80,6 +113,19 @@ const ROLLOUT: Record<LambdaRollout, ILambdaDeploymentConfig> = {
   linear: LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
   canary: LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
 };
+
+/**
+ * The retry budget of a scheduled run, in one place. EventBridge: an invocation it could not make (throttled,
+ * permission lost) is retried twice within an hour, then goes to the async failures queue. Lambda: a run that threw
+ * or timed out is retried twice (after about 1 and 2 minutes), and an event still waiting after an hour (throttled,
+ * concurrency at its ceiling) is dropped from the retry queue; either way its invocation record goes to the async
+ * failures queue. An hour is four reconcile periods: a later run has long since done the work of a dropped one, and
+ * the reconcile heartbeat alarm has already fired.
+ */
+export const SCHEDULED_RUN_RETRIES = {
+  eventBridge: { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+  lambda: { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+} as const;
 
 /** `PAYDUNYA_SECRET_ARN` -> `PaydunyaSecretArn`: a statement id that says which setting it backs. */
 const sidOf = (name: string): string =>
@@ -107,18 +153,25 @@ export class PaymentFunction extends Construct {
   readonly deploymentGroup: LambdaDeploymentGroup;
   readonly errorsAlarm: Alarm;
   readonly throttlesAlarm: Alarm;
+  /** The error rate of the version the alias is moving to: the only alarm that rolls a rollout back. */
+  readonly rollbackAlarm: Alarm;
   readonly functionName: string;
   /** The identity provider this function checks customer tokens against (`verifiesCustomerTokens`), if any. */
   private customerAuthConfig: CustomerAuthConfig | undefined;
+  private readonly asyncFailures: PaymentFunctionProps['asyncFailures'];
+  /** Set by the first `runsOnSchedule`: bounded retries and the on-failure destination of the `live` alias. */
+  private asyncInvokeConfigured = false;
 
   constructor(scope: Construct, id: string, props: PaymentFunctionProps) {
     super(scope, id);
     this.functionName = `temba-payments-${props.stage}-${props.name}`;
+    this.asyncFailures = props.asyncFailures;
 
     // Unnamed on purpose: a retained log group would block redeploying a torn-down stack under the same name.
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
+      encryptionKey: props.logKey,
     });
     // Our own role, so no AWS-managed policy rides along: logs go to this log group only.
     this.role = new Role(this, 'Role', {
@@ -157,20 +210,14 @@ export class PaymentFunction extends Construct {
       bundling: LAMBDA_BUNDLING,
     });
 
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the X-Ray statement (xray:PutTraceSegments, xray:PutTelemetryRecords) uses *: these X-Ray actions ' +
-        'support no resource-level permissions. Every other statement names its resource.',
-    });
-
     this.alias = new Alias(this, 'Live', { aliasName: 'live', version: this.fn.currentVersion });
 
     const notify = new SnsAction(props.alarms.notify);
-    // Errors of the alias, minute by minute: the first error during a rollout stops and reverts it.
+    // Errors of the alias, minute by minute, whichever version served them: worth a look, never a rollback (the
+    // old version's faults and the world's are not the new code's).
     this.errorsAlarm = new Alarm(this, 'ErrorsAlarm', {
       alarmName: `${this.functionName}-errors`,
-      alarmDescription: `${props.name} (alias live) threw or timed out; rolls back a CodeDeploy rollout in progress`,
+      alarmDescription: `${props.name} (alias live) threw or timed out`,
       metric: this.alias.metricErrors({ period: Duration.minutes(1), statistic: Stats.SUM }),
       threshold: props.alarms.errors,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -194,7 +241,8 @@ export class PaymentFunction extends Construct {
       // Throttles are only reported when they happen: silence is the healthy state.
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.errorsAlarm, this.throttlesAlarm]) {
+    this.rollbackAlarm = this.newVersionErrorRateAlarm(props.alarms.newVersionErrorRate);
+    for (const alarm of [this.errorsAlarm, this.throttlesAlarm, this.rollbackAlarm]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }
@@ -203,21 +251,46 @@ export class PaymentFunction extends Construct {
       application: props.deploymentApplication,
       alias: this.alias,
       deploymentConfig: ROLLOUT[props.rollout],
-      alarms: [this.errorsAlarm],
+      // Only the new version's own error rate: a PayDunya outage (success rate) or the previous version's errors
+      // must not undo a good deployment. docs/runbook.md says which alarm stops a rollout and why.
+      alarms: [this.rollbackAlarm],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    });
-    Validations.of(this.deploymentGroup.role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-      reason:
-        'CodeDeploy shifts the live alias with the AWS-managed "Limited" Lambda policy (alias update, hooks, alarms ' +
-        'read); only CodeDeploy can assume the role.',
     });
   }
 
-  /** Also roll a deployment back when this alarm fires (e.g. the payment success rate). */
-  rollsBackOn(alarm: IAlarm): this {
-    this.deploymentGroup.addAlarm(alarm);
-    return this;
+  /**
+   * Errors / invocations of the version `live` points at in this synthesis (Lambda's `ExecutedVersion` dimension
+   * under the alias), in percent, once it served `minEvents` requests in the window; under that it reads 0 and
+   * the alarm stays OK. The alarm is updated to the new version before CloudFormation hands the alias to
+   * CodeDeploy, so during a canary it watches exactly the 10 % the new code serves.
+   */
+  private newVersionErrorRateAlarm(rate: NewVersionErrorRate): Alarm {
+    const period = Duration.minutes(rate.periodMinutes);
+    const dimensionsMap = {
+      FunctionName: this.fn.functionName,
+      Resource: `${this.fn.functionName}:${this.alias.aliasName}`,
+      ExecutedVersion: this.fn.currentVersion.version,
+    };
+    const metric = (metricName: string) =>
+      new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap, period, statistic: Stats.SUM });
+    const alarm = new Alarm(this, 'NewVersionErrorRateAlarm', {
+      alarmName: `${this.functionName}-new-version-error-rate`,
+      alarmDescription:
+        `Over ${rate.abovePercent} % of the requests served by the version being rolled out failed (at least ` +
+        `${rate.minEvents} requests in ${rate.periodMinutes} min): rolls the CodeDeploy rollout back`,
+      metric: new MathExpression({
+        label: 'New version error rate (%)',
+        period,
+        expression: `IF(FILL(n,0) >= ${rate.minEvents}, 100*FILL(e,0)/FILL(n,0), 0)`,
+        usingMetrics: { e: metric('Errors'), n: metric('Invocations') },
+      }),
+      threshold: rate.abovePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.alias.node.addDependency(alarm);
+    return alarm;
   }
 
   /**
@@ -282,8 +355,13 @@ export class PaymentFunction extends Construct {
     return this;
   }
 
-  /** The secret's ARN in `name` + GetSecretValue on that secret only. */
+  /**
+   * The secret's ARN in `name` + GetSecretValue on that secret only. The code reads it through the AWS Parameters
+   * and Secrets Lambda Extension (its layer and settings added with the first secret; it calls GetSecretValue with
+   * the function's role, so the grant below is all it gets).
+   */
   readsSecret(name: typeof ENV.paydunyaSecretArn | typeof ENV.signingSecretArn, secret: ISecret): this {
+    if (!this.node.tryFindChild('ParamsAndSecretsExtension')) addParamsAndSecretsExtension(this, this.fn);
     this.fn.addEnvironment(name, secret.secretArn);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -403,8 +481,13 @@ export class PaymentFunction extends Construct {
     return this;
   }
 
-  /** The AppConfig ids Powertools `getAppConfig` needs + a configuration session on that profile only. */
+  /**
+   * The AppConfig ids + a configuration session on that profile only. The code reads the flags through the AWS
+   * AppConfig Agent Lambda extension (its arm64 layer for the stack's region, lambda-extensions.ts), which starts
+   * the session and polls with the function's role.
+   */
   readsFlags(flags: FlagsSource): this {
+    addAppConfigExtension(this, this.fn);
     this.fn.addEnvironment(ENV.appConfigApplication, flags.applicationId);
     this.fn.addEnvironment(ENV.appConfigEnvironment, flags.environmentId);
     this.fn.addEnvironment(ENV.appConfigProfile, flags.profileId);
@@ -419,19 +502,45 @@ export class PaymentFunction extends Construct {
   }
 
   /**
-   * Invokes the `live` alias on a schedule (reconcile, daily report) with `input` as the event (without one,
-   * the handler receives EventBridge's "Scheduled Event"); returns the rule.
+   * Invokes the `live` alias on a schedule (reconcile, daily report, restore drill) with `input` as the event
+   * (without one, the handler receives EventBridge's "Scheduled Event"); returns the rule.
+   *
+   * Nothing fails silently (SCHEDULED_RUN_RETRIES): EventBridge retries an invocation it could not make, then
+   * records it in the async failures queue (the target's dead-letter queue); once Lambda accepted the event, a run
+   * that throws or times out is retried by Lambda, then its invocation record goes to the same queue (the alias's
+   * on-failure destination). The queue's alarm tells the on-call.
    */
   runsOnSchedule(id: string, schedule: Schedule, description: string, input?: object): Rule {
+    const failures = this.asyncFailures;
+    if (failures) this.recordsAsyncFailuresIn(failures);
     return new Rule(this, id, {
       schedule,
       description,
       targets: [
         new LambdaFunctionTarget(this.alias, {
-          retryAttempts: 2,
+          retryAttempts: SCHEDULED_RUN_RETRIES.eventBridge.retryAttempts,
+          maxEventAge: SCHEDULED_RUN_RETRIES.eventBridge.maxEventAge,
+          ...(failures ? { deadLetterQueue: failures.queue } : {}),
           ...(input ? { event: RuleTargetInput.fromObject(input) } : {}),
         }),
       ],
+    });
+  }
+
+  /** The `live` alias's asynchronous invocations: bounded retries, then a record in the failures queue. */
+  private recordsAsyncFailuresIn(failures: AsyncFailureQueue): void {
+    if (this.asyncInvokeConfigured) return;
+    this.asyncInvokeConfigured = true;
+    this.role.addManagedPolicy(failures.senderPolicy);
+    // The grant is the sender policy above: this destination only names the queue (SqsDestination would grant the
+    // queue key's wildcard actions).
+    const onFailure: IDestination = {
+      bind: () => ({ destination: failures.queue.queueArn }),
+    };
+    this.alias.configureAsyncInvoke({
+      retryAttempts: SCHEDULED_RUN_RETRIES.lambda.retryAttempts,
+      maxEventAge: SCHEDULED_RUN_RETRIES.lambda.maxEventAge,
+      onFailure,
     });
   }
 }

@@ -79,8 +79,6 @@ export class PaymentsMonitoring extends Construct {
   /** Every alarm that notifies the critical topic. */
   readonly criticalAlarms: Alarm[] = [];
   readonly warningAlarms: Alarm[] = [];
-  /** The CodeDeploy rollback trigger shared by every function. */
-  readonly successRateCritical: Alarm;
   readonly dashboard: Dashboard;
   private readonly props: PaymentsMonitoringProps;
 
@@ -103,8 +101,10 @@ export class PaymentsMonitoring extends Construct {
         },
       });
     const successPeriod = Duration.minutes(t.successRate.periodMinutes);
-    this.successRateCritical = this.alarm('critical', 'success-rate-critical', {
-      description: `Payment success rate under ${t.successRate.criticalBelowPercent} %: go-live rollback trigger`,
+    // Critical, and a monitor of flags deployments, but not a code rollback trigger: PayDunya being down lowers it
+    // as surely as a bad version does (rollbacks watch each new version's own errors, PaymentFunction).
+    this.alarm('critical', 'success-rate-critical', {
+      description: `Payment success rate under ${t.successRate.criticalBelowPercent} %: go-live rollback trigger (decide with the runbook)`,
       metric: successRate(successPeriod),
       threshold: t.successRate.criticalBelowPercent,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -1,15 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/contract/env';
 import { LIMITS, ROUTES, type RouteName } from '../../lambdas/shared/contract/routes';
 import { TABLE } from '../../lambdas/shared/contract/table';
 import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
+import { PUBLIC_ROUTE_REASONS } from '../compliance/nag-acknowledgements';
 import { type StageConfig, stageFlags } from '../config';
+import { DATA_REFERENCES_OUTPUT } from '../config/deploy-order';
 import { AlertTopics } from '../constructs/alert-topics';
 import { ApiFirewall } from '../constructs/api-firewall';
+import { AsyncFailures } from '../constructs/async-failures';
 import { FeatureFlags } from '../constructs/feature-flags';
 import { FulfilmentOperations } from '../constructs/fulfilment-operations';
 import { PaymentEvents } from '../constructs/payment-events';
@@ -29,6 +33,18 @@ export interface ApplicationStackProps extends StackProps {
 type FunctionSettings = StageConfig['functions'][keyof StageConfig['functions']];
 
 /** Absolute path of a handler entry under `lambdas/`, independent of the working directory. */
+/**
+ * Every value of the data stack the application stack may read, as tokens: listed in the `DataStackReferences`
+ * output, each becomes the Fn::GetStackOutput the stack resolved when it was deployed.
+ */
+const dataStackReferences = (data: PaymentsData): string[] => [
+  data.table.tableName,
+  data.table.tableArn,
+  data.tableStreamArn,
+  ...[data.tableKey, data.piiKey, data.logsKey].map((key) => key.keyArn),
+  ...[data.paydunyaSecret, data.signingSecret].map((secret) => secret.secretArn),
+];
+
 const handlerEntry = (fn: string): string =>
   fileURLToPath(new URL(`../../lambdas/${fn}/${fn}.handler.ts`, import.meta.url));
 
@@ -84,46 +100,15 @@ const OPERATOR_ROUTE_OPTIONS: Record<OperatorRouteName, RouteOptions> = {
  * bearer JWT itself (jose; the stage's JWKS, issuer, audience, asymmetric algorithms, expiry), before it reads or
  * writes anything. The same code then runs in local mode; a Lambda authorizer would add an invocation per request
  * (or, with its result cache, keep accepting a token for the cache's TTL after it expired), while the handler
- * caches only the public keys, per warm container.
+ * caches only the public keys, per warm container. Each public route's reason is kept with the other cdk-nag
+ * acknowledgements (PUBLIC_ROUTE_REASONS, lib/compliance/nag-acknowledgements.ts).
  */
-const VERIFIED_IN_HANDLER =
-  'Authenticated, not public: the handler verifies the Authorization bearer JWT (jose, the stage identity ' +
-  "provider's JWKS, issuer, audience, RS256/ES256 only, exp/nbf) before reading or writing anything, and answers " +
-  '401 otherwise. Not an API Gateway authorizer: the same code runs in local mode, no extra invocation per ' +
-  'request and no authorizer result cache that would accept a token after it expires; the JWKS is cached per ' +
-  'warm container.';
-
 const ROUTE_OPTIONS: Record<PublicRouteName, RouteOptions> = {
-  createPayment: {
-    jsonObjectBody: true,
-    cors: true,
-    publicBecause:
-      `${VERIFIED_IN_HANDLER} The order belongs to the token's subject; attempts are limited per subject and per ` +
-      'phone, the day by the daily limit, retries by idempotency keys.',
-  },
-  listPayments: {
-    cors: true,
-    publicBecause:
-      `${VERIFIED_IN_HANDLER} It lists only the token subject's own orders (byOwner index keyed by subject), a ` +
-      'page at a time.',
-  },
-  getPayment: {
-    cors: true,
-    publicBecause:
-      `${VERIFIED_IN_HANDLER} Another subject's order answers 404, exactly as a missing one; the answer holds only ` +
-      'status and masked customer details.',
-  },
-  paydunyaWebhook: {
-    publicBecause:
-      'PayDunya cannot send credentials: each IPN is authenticated by the master-key hash and our HMAC-signed ' +
-      'callback URL, then trusted only after a confirm call to PayDunya; WAF restricts sources when an IP set exists.',
-  },
-  disbursementWebhook: {
-    publicBecause:
-      'PayDunya cannot sign its disbursement callbacks: the callback URL carries an HMAC signature made by us for ' +
-      'that refund, and each callback is only a trigger, confirmed with a check-status call to PayDunya before ' +
-      'anything changes; WAF restricts sources when an IP set exists.',
-  },
+  createPayment: { jsonObjectBody: true, cors: true, publicBecause: PUBLIC_ROUTE_REASONS.createPayment },
+  listPayments: { cors: true, publicBecause: PUBLIC_ROUTE_REASONS.listPayments },
+  getPayment: { cors: true, publicBecause: PUBLIC_ROUTE_REASONS.getPayment },
+  paydunyaWebhook: { publicBecause: PUBLIC_ROUTE_REASONS.paydunyaWebhook },
+  disbursementWebhook: { publicBecause: PUBLIC_ROUTE_REASONS.disbursementWebhook },
 };
 
 /**
@@ -156,6 +141,10 @@ export class ApplicationStack extends Stack {
   private readonly config: StageConfig;
   private readonly deployments: LambdaApplication;
   private readonly logRemovalPolicy: RemovalPolicy;
+  /** The data stack's logs key: every log group of this stack is encrypted with it. */
+  private readonly logKey: IKey;
+  /** Where anything asynchronous that gave up is recorded (scheduled runs, schedule targets, alert deliveries). */
+  readonly asyncFailures: AsyncFailures;
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
     super(scope, id, props);
@@ -163,13 +152,18 @@ export class ApplicationStack extends Stack {
     this.config = config;
     // Logs are evidence: kept after a teardown wherever data is kept (their names never block a redeploy).
     this.logRemovalPolicy = config.removal.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.logKey = data.logsKey;
 
+    this.asyncFailures = new AsyncFailures(this, 'AsyncFailures', { stage: config.stage });
     this.alerts = new AlertTopics(this, 'Alerts', {
       stage: config.stage,
       subscriptions: config.alerts,
       // The alerts key only protects messages in flight: nothing to keep once the topics are gone.
       removalPolicy: RemovalPolicy.DESTROY,
+      deadLetterQueue: this.asyncFailures.queue,
     });
+    // Critical: a record there is a scheduled run, a schedule or an alert delivery that gave up for good.
+    this.asyncFailures.alarmsTo(this.alerts.critical);
     this.deployments = new LambdaApplication(this, 'Deployments', {
       applicationName: `temba-payments-${config.stage}`,
     });
@@ -186,6 +180,7 @@ export class ApplicationStack extends Stack {
       customDomain: config.api.customDomain,
       logRetention: config.logRetentionDays as RetentionDays,
       logRemovalPolicy: this.logRemovalPolicy,
+      logKey: this.logKey,
     });
     const publicBaseUrl = config.urls.publicBaseUrl ?? this.api.publicBaseUrl;
 
@@ -310,6 +305,7 @@ export class ApplicationStack extends Stack {
       maxBodyBytes: LIMITS.maxBodyBytes,
       logRetention: config.logRetentionDays as RetentionDays,
       logRemovalPolicy: this.logRemovalPolicy,
+      logKey: this.logKey,
     });
 
     this.monitoring = new PaymentsMonitoring(this, 'Monitoring', {
@@ -365,8 +361,6 @@ export class ApplicationStack extends Stack {
     });
     for (const fn of [createPayment, this.admin, this.reconcile]) fn.readsFlags(this.flags);
 
-    for (const fn of allFunctions) fn.rollsBackOn(this.monitoring.successRateCritical);
-
     new CfnOutput(this, 'PublicBaseUrl', { value: publicBaseUrl, description: 'Base of the public API' });
     new CfnOutput(this, 'WebhookUrl', {
       value: `${publicBaseUrl}${ROUTES.paydunyaWebhook.path}`,
@@ -382,6 +376,14 @@ export class ApplicationStack extends Stack {
     });
     new CfnOutput(this, 'EventBusArn', { value: this.events.bus.eventBusArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // What this stack read from the data stack when it was last deployed (each value resolved then, through
+    // Fn::GetStackOutput). Preflight compares them with the data stack's outputs now: a data stack deployed
+    // since with a changed value (a replaced key, secret or table) means this stack runs on a stale one until
+    // it is deployed again. An infra test checks that every output this stack reads is listed here.
+    new CfnOutput(this, DATA_REFERENCES_OUTPUT, {
+      value: Fn.join(' ', dataStackReferences(data)),
+      description: 'Data stack outputs as this stack resolved them at its last deploy (checked by preflight)',
+    });
   }
 
   /**
@@ -402,11 +404,14 @@ export class ApplicationStack extends Stack {
       reservedConcurrency: settings.reservedConcurrency,
       logRetention: this.config.logRetentionDays as RetentionDays,
       logRemovalPolicy: this.logRemovalPolicy,
+      logKey: this.logKey,
+      asyncFailures: this.asyncFailures,
       rollout: this.config.rollout.lambda,
       deploymentApplication: this.deployments,
       alarms: {
         errors: this.config.alarms.lambdaErrors.threshold,
         throttles: this.config.alarms.lambdaThrottles.threshold,
+        newVersionErrorRate: this.config.alarms.newVersionErrorRate,
         notify: this.alerts.warning,
       },
     });

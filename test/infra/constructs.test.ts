@@ -34,7 +34,12 @@ const paymentFunction = (stack: Stack) =>
     logRemovalPolicy: RemovalPolicy.DESTROY,
     rollout: 'all-at-once',
     deploymentApplication: new LambdaApplication(stack, 'Deployments'),
-    alarms: { errors: 1, throttles: 1, notify: new Topic(stack, 'Warning') },
+    alarms: {
+      errors: 1,
+      throttles: 1,
+      newVersionErrorRate: { abovePercent: 5, periodMinutes: 5, minEvents: 10 },
+      notify: new Topic(stack, 'Warning'),
+    },
   });
 
 describe('PaymentFunction schedules', () => {

@@ -1,10 +1,14 @@
 import { beforeAll, describe } from 'vitest';
 import { STAGES } from '../../lib/config';
 import { applicationStackSuite } from './suites/application-stack.suite';
+import { complianceSuite } from './suites/compliance.suite';
 import { dataStackSuite } from './suites/data-stack.suite';
+import { deployOrderSuite } from './suites/deploy-order.suite';
 import { eventsAndRefundsSuite } from './suites/events-and-refunds.suite';
+import { firstDeploySuite } from './suites/first-deploy.suite';
 import { guardrailsSuite } from './suites/guardrails.suite';
 import { operationsSuite } from './suites/operations.suite';
+import { rolloutSuite } from './suites/rollout.suite';
 import { type SynthesizedStage, synthStage } from './support/synth-stage';
 
 /**
@@ -27,4 +31,9 @@ describe.each(STAGES)('stage %s', (stage) => {
   describe('operations (reconcile, reports, review)', () => operationsSuite(stage, get));
   describe('events, fulfilment and refunds (issue 12)', () => eventsAndRefundsSuite(stage, get));
   describe('guardrails', () => guardrailsSuite(get));
+  describe('compliance: PCI DSS and Serverless findings, logs, keys, async failures (issue 14)', () =>
+    complianceSuite(stage, get));
+  describe('a first deploy that works, and dev destroys (issue 14)', () => firstDeploySuite(stage, get));
+  describe('deploy order and cross-stack outputs (issue 14)', () => deployOrderSuite(get));
+  describe("rollouts roll back for the new version's faults only (issue 14)", () => rolloutSuite(get));
 });

@@ -13,6 +13,10 @@ import { type StageName, stageFlags } from '../../../lib/config';
 import { STAGE_CONFIGS, TRAFFIC_MODEL } from '../../../lib/config/stages';
 import { WAF_RULES } from '../../../lib/constructs/api-firewall';
 import { featureFlagsDocument } from '../../../lib/constructs/feature-flags';
+import {
+  APPCONFIG_EXTENSION_VARIABLES,
+  SECRETS_EXTENSION_VARIABLES,
+} from '../../../lib/constructs/lambda-extensions';
 import type { PaymentFunction } from '../../../lib/constructs/payment-function';
 import {
   OPERATOR_ROUTES,
@@ -172,6 +176,8 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         [ENV.customerAttemptWindowSeconds]: String(config().limits.customerAttempts.windowSeconds),
         [ENV.corsAllowedOrigins]: config().api.corsOrigins.join(','),
         [ENV.customerAuth]: JSON.stringify(customerAuthSchema.parse(config().auth)),
+        ...SECRETS_EXTENSION_VARIABLES,
+        ...APPCONFIG_EXTENSION_VARIABLES,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -212,6 +218,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
           ENV.criticalTopicArn,
           ENV.warningTopicArn,
           ENV.paydunyaTimeoutMs,
+          ...Object.keys(SECRETS_EXTENSION_VARIABLES),
           'POWERTOOLS_SERVICE_NAME',
           'POWERTOOLS_METRICS_NAMESPACE',
           'POWERTOOLS_LOG_LEVEL',
@@ -262,19 +269,16 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
     );
 
     it.each(PUBLIC_ROUTES)(
-      `%s rolls out with ${expectedConfig} and rolls back on its error alarm and the success-rate critical alarm`,
+      `%s rolls out with ${expectedConfig} and rolls back on its new version's error rate only`,
       (route) => {
         const group = onlyResource(get().application, 'AWS::CodeDeploy::DeploymentGroup', (p) =>
-          JSON.stringify(p).includes(logicalIdOf(fn(route).errorsAlarm)),
+          JSON.stringify(p).includes(logicalIdOf(fn(route).rollbackAlarm)),
         );
         expect(group.Properties).toMatchObject({
           DeploymentConfigName: expectedConfig,
           AlarmConfiguration: {
             Enabled: true,
-            Alarms: [
-              { Name: { Ref: logicalIdOf(fn(route).errorsAlarm) } },
-              { Name: { Ref: logicalIdOf(get().stacks.application.monitoring.successRateCritical) } },
-            ],
+            Alarms: [{ Name: { Ref: logicalIdOf(fn(route).rollbackAlarm) } }],
           },
           AutoRollbackConfiguration: {
             Enabled: true,

@@ -193,10 +193,7 @@ export const eventsAndRefundsSuite = (stage: StageName, get: () => SynthesizedSt
       ).toMatchObject({
         AlarmConfiguration: {
           Enabled: true,
-          Alarms: [
-            { Name: { Ref: logicalIdOf(publisher().errorsAlarm) } },
-            { Name: { Ref: logicalIdOf(app().monitoring.successRateCritical) } },
-          ],
+          Alarms: [{ Name: { Ref: logicalIdOf(publisher().rollbackAlarm) } }],
         },
       });
       for (const suffix of ['errors', 'throttles']) {
@@ -276,7 +273,12 @@ export const eventsAndRefundsSuite = (stage: StageName, get: () => SynthesizedSt
   });
 
   describe('dead-letter queue', () => {
-    const queue = () => onlyResource(template(), 'AWS::SQS::Queue');
+    const queue = () =>
+      onlyResource(
+        template(),
+        'AWS::SQS::Queue',
+        (queue) => queue.QueueName === `temba-payments-${stage}-event-publisher-dlq`,
+      );
 
     it('is encrypted with its own customer-managed key (rotated), keeps messages 14 days and refuses non-TLS requests', () => {
       expect(queue().Properties).toMatchObject({
@@ -300,13 +302,16 @@ export const eventsAndRefundsSuite = (stage: StageName, get: () => SynthesizedSt
       });
     });
 
-    it('acknowledges cdk-nag SQS3 on the queue itself: it is a dead-letter queue, of a stream mapping', () => {
+    it('acknowledges cdk-nag SQS3 and Serverless-SQSRedrivePolicy on the queue itself: it is a dead-letter queue, of a stream mapping', () => {
       const acknowledged = app()
         .events.deadLetterQueue.node.metadata.filter(
           (entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY,
         )
         .flatMap((entry) => Object.keys(entry.data as Record<string, string>));
-      expect(acknowledged.map((id) => id.replace(/^Annotation::/, ''))).toEqual(['AwsSolutions-SQS3']);
+      expect(acknowledged.map((id) => id.replace(/^Annotation::/, ''))).toEqual([
+        'AwsSolutions-SQS3',
+        'Serverless-SQSRedrivePolicy',
+      ]);
     });
   });
 

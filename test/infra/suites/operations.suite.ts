@@ -8,6 +8,10 @@ import { TABLE } from '../../../lambdas/shared/contract/table';
 import { THRESHOLDS } from '../../../lambdas/shared/contract/thresholds';
 import type { StageName } from '../../../lib/config';
 import { STAGE_CONFIGS } from '../../../lib/config/stages';
+import {
+  APPCONFIG_EXTENSION_VARIABLES,
+  SECRETS_EXTENSION_VARIABLES,
+} from '../../../lib/constructs/lambda-extensions';
 import type { PaymentFunction } from '../../../lib/constructs/payment-function';
 import { OPERATOR_ROUTES } from '../../../lib/stacks/application-stack';
 import type { SynthesizedStage } from '../support/synth-stage';
@@ -81,10 +85,7 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
           DeploymentConfigName: expectedConfig,
           AlarmConfiguration: {
             Enabled: true,
-            Alarms: [
-              { Name: { Ref: logicalIdOf(fn(name).errorsAlarm) } },
-              { Name: { Ref: logicalIdOf(app().monitoring.successRateCritical) } },
-            ],
+            Alarms: [{ Name: { Ref: logicalIdOf(fn(name).rollbackAlarm) } }],
           },
         });
       },
@@ -132,6 +133,8 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
         [ENV.criticalTopicArn]: topicRef('critical'),
         [ENV.warningTopicArn]: topicRef('warning'),
         ...flagsVariables(),
+        ...SECRETS_EXTENSION_VARIABLES,
+        ...APPCONFIG_EXTENSION_VARIABLES,
         [ENV.paydunyaMode]: config().paydunya.mode,
         [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
         [ENV.publicBaseUrl]: publicBaseUrl(),
@@ -155,6 +158,8 @@ export const operationsSuite = (stage: StageName, get: () => SynthesizedStage): 
         [ENV.criticalTopicArn]: topicRef('critical'),
         [ENV.warningTopicArn]: topicRef('warning'),
         ...flagsVariables(),
+        ...SECRETS_EXTENSION_VARIABLES,
+        ...APPCONFIG_EXTENSION_VARIABLES,
         [ENV.paydunyaMode]: config().paydunya.mode,
         [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
         [ENV.publicBaseUrl]: publicBaseUrl(),
