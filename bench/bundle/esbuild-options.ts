@@ -17,13 +17,46 @@ const TRANSLATED = new Set<keyof BundlingOptions>([
   'define',
   'keepNames',
   'metafile',
+  'esbuildArgs',
 ]);
+
+/** The `esbuildArgs` keys the translation below understands (NodejsFunction passes them to esbuild verbatim). */
+const TRANSLATED_ESBUILD_ARGS = new Set(['--alias']);
+
+/**
+ * `esbuildArgs: { '--alias': 'name=path' | ['name=path', …] }`, which NodejsFunction renders as
+ * `--alias:name=path` (one per item), as the esbuild API's `alias` map. The replacement path is resolved from the
+ * working directory in both (`absWorkingDir` here, the project root for the CDK).
+ */
+const aliasesOf = (esbuildArgs: NonNullable<BundlingOptions['esbuildArgs']>): Record<string, string> => {
+  const unknown = Object.keys(esbuildArgs).filter((key) => !TRANSLATED_ESBUILD_ARGS.has(key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `bench/bundle/esbuild-options.ts does not translate esbuildArgs ${unknown.join(', ')} yet`,
+    );
+  }
+  const value = esbuildArgs['--alias'];
+  if (value === undefined) return {};
+  if (typeof value === 'boolean') throw new Error('esbuildArgs --alias needs name=path, not a boolean');
+  const alias: Record<string, string> = {};
+  for (const item of typeof value === 'string' ? [value] : value) {
+    const at = item.indexOf('=');
+    const name = item.slice(0, at);
+    const path = item.slice(at + 1);
+    if (at <= 0 || path === '')
+      throw new Error(`esbuildArgs --alias ${JSON.stringify(item)} is not name=path`);
+    if (name in alias) throw new Error(`esbuildArgs --alias names ${name} twice`);
+    alias[name] = path;
+  }
+  return alias;
+};
 
 /**
  * The esbuild API equivalent of the command line NodejsFunction runs for these options (aws-lambda-nodejs
  * bundling.js, `buildEsbuildArgs`): `--bundle --platform=node --target --format --outfile --minify --sourcemap
- * --sources-content=false --external:… --banner:js --main-fields`, working directory = project root. Used for
- * the what-if variants; run.ts checks that it reproduces the CDK's own output byte for byte.
+ * --sources-content=false --external:… --banner:js --main-fields`, then the `esbuildArgs` (`--alias:…`), working
+ * directory = project root. Used for the what-if variants; run.ts checks that it reproduces the CDK's own output
+ * byte for byte.
  */
 export const toEsbuildOptions = (
   bundling: BundlingOptions,
@@ -35,6 +68,7 @@ export const toEsbuildOptions = (
       `bench/bundle/esbuild-options.ts does not translate bundling option(s) ${unknown.join(', ')} yet`,
     );
   }
+  const alias = bundling.esbuildArgs ? aliasesOf(bundling.esbuildArgs) : {};
   if (!bundling.externalModules && !bundling.bundleAwsSDK) {
     throw new Error('bench: the default externals (SDK not bundled) are not translated; set externalModules');
   }
@@ -55,6 +89,7 @@ export const toEsbuildOptions = (
     ...(bundling.define ? { define: bundling.define } : {}),
     keepNames: bundling.keepNames ?? false,
     ...(bundling.mainFields ? { mainFields: bundling.mainFields } : {}),
+    ...(Object.keys(alias).length > 0 ? { alias } : {}),
     metafile: true,
     logLevel: 'silent',
   };
