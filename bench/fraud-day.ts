@@ -594,6 +594,9 @@ class MemoryRiskCounters implements RiskCounters {
     }
   }
 
+  /** The bench counts blocks from the decisions themselves; the audit record is the store's concern. */
+  async recordBlock(): Promise<void> {}
+
   async recordFailure(keys: Pick<RiskKeys, 'customer' | 'ip'>, at: Date): Promise<void> {
     this.update('customer', keys.customer, at, (day) => riskDayAfterFailure(day, at.getUTCHours()));
     this.update('ip', keys.ip, at, (day) => riskDayAfterFailure(day, at.getUTCHours()));

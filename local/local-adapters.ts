@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { readFlags } from '../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES, readFraudRules } from '../lambdas/shared/contract/fraud';
 import { paydunyaKeysSchema } from '../lambdas/shared/contract/secrets';
 import type {
   AlertPublisher,
@@ -9,6 +10,7 @@ import type {
   KeyManager,
   SecretsProvider,
 } from '../lambdas/shared/domain/ports';
+import type { FraudRulesProvider } from '../lambdas/shared/domain/ports-fraud';
 import { alertMessage } from '../lambdas/shared/platform/alert-message';
 
 /** The local secrets file: what Secrets Manager (and KMS, for the PII key) hold on AWS. */
@@ -51,6 +53,39 @@ export const createFileFlags = (
       );
     }
     return flags;
+  },
+});
+
+/**
+ * The fraud rules file: what the AppConfig fraud rules profile holds on AWS, read on every call (a threshold edited
+ * in the file applies to the next checkout) and rule by rule as on AWS (a broken rule reads as its default).
+ */
+export const createFileFraudRules = (
+  file: string,
+  warn: (line: string) => void = (line) => console.warn(line),
+): FraudRulesProvider => ({
+  async get() {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      // No file yet: the defaults, as a stage deploys them.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_FRAUD_RULES;
+      throw error;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const { rules, fallbacks } = readFraudRules(raw);
+    if (fallbacks.length > 0) {
+      warn(
+        `[fraud rules] ${file}: defaults used for ${fallbacks.map((f) => `${f.rule} (${f.reason})`).join(', ')}`,
+      );
+    }
+    return rules;
   },
 });
 

@@ -16,14 +16,17 @@ import { logger, metrics } from '../lambdas/shared/platform/powertools';
 import { createPowertoolsTelemetry } from '../lambdas/shared/platform/powertools-telemetry';
 import { createDocumentClient } from '../lambdas/shared/store/dynamo-client';
 import { createDynamoPaymentStore } from '../lambdas/shared/store/dynamo-payment-store';
+import { createDynamoRiskCounters } from '../lambdas/shared/store/risk-counters';
 import { LOCAL_AWS } from './dynamodb-local';
 import {
   createFileFlags,
+  createFileFraudRules,
   createFileSecrets,
   createLocalKeyManager,
   createLogAlerts,
   readLocalSecrets,
 } from './local-adapters';
+import { fraudRulesFileBeside } from './local-files';
 
 export interface LocalContextOptions {
   readonly tableName: string;
@@ -106,6 +109,9 @@ export const buildLocalContext = async (options: LocalContextOptions): Promise<A
     disbursements: paydunya,
     secrets: redactingSecrets(createFileSecrets(options.secretsFile)),
     flags: createFileFlags(options.flagsFile),
+    // The AppConfig fraud rules profile's twin: `.local/fraud-rules.json`, beside the flags file.
+    fraudRules: createFileFraudRules(fraudRulesFileBeside(options.flagsFile)),
+    risk: createDynamoRiskCounters(documents, options.tableName, { telemetry }),
     alerts,
     auth: createJwtAuthenticator(options.customerAuth, telemetry),
     keys: createLocalKeyManager(secrets.pii_key),

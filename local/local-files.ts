@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { access, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_FLAGS } from '../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES } from '../lambdas/shared/contract/fraud';
 import type { PaydunyaKeys } from '../lambdas/shared/contract/secrets';
 import { type LocalSecrets, readLocalSecrets } from './local-adapters';
 
@@ -13,9 +14,13 @@ const exists = (file: string) =>
 
 const randomKey = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
 
+/** The fraud rules file lives beside the flags file (`.local/fraud-rules.json`), as the two profiles do in AppConfig. */
+export const fraudRulesFileBeside = (flagsFile: string): string =>
+  join(dirname(flagsFile), 'fraud-rules.json');
+
 /**
- * Creates `.local/secrets.json` (random simulator keys, signing secret and PII key) and `.local/flags.json` on the
- * first start and keeps them afterwards. Real sandbox keys, when given, replace the PayDunya part.
+ * Creates `.local/secrets.json` (random simulator keys, signing secret and PII key), `.local/flags.json` and
+ * `.local/fraud-rules.json` on the first start and keeps them afterwards. Real sandbox keys, when given, replace the PayDunya part.
  */
 export const prepareLocalFiles = async (dir: string, paydunya?: PaydunyaKeys) => {
   const secretsFile = join(dir, 'secrets.json');
@@ -35,6 +40,10 @@ export const prepareLocalFiles = async (dir: string, paydunya?: PaydunyaKeys) =>
   if (paydunya) secrets = { ...secrets, paydunya };
   await writeFile(secretsFile, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   if (!(await exists(flagsFile))) await writeFile(flagsFile, `${JSON.stringify(DEFAULT_FLAGS, null, 2)}\n`);
+  const fraudRulesFile = fraudRulesFileBeside(flagsFile);
+  if (!(await exists(fraudRulesFile))) {
+    await writeFile(fraudRulesFile, `${JSON.stringify(DEFAULT_FRAUD_RULES, null, 2)}\n`);
+  }
   if (!(await exists(alertsLog))) await writeFile(alertsLog, '');
   return { secretsFile, flagsFile, alertsLog, secrets };
 };

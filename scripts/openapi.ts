@@ -14,7 +14,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
-import { fulfilmentBodySchema, refundBodySchema, reviewBodySchema } from '../lambdas/admin/admin.handler';
+import {
+  complaintBodySchema,
+  fulfilmentBodySchema,
+  refundBodySchema,
+  reviewBodySchema,
+} from '../lambdas/admin/admin.handler';
 import {
   CALLBACK_QUERY,
   LIMITS,
@@ -56,6 +61,12 @@ const SCHEMAS = {
   RefundRequest: {
     schema: refundBodySchema,
     description: 'Without amount, the whole refundable rest is refunded.',
+  },
+  Complaint: {
+    schema: complaintBodySchema,
+    description:
+      "A customer's complaint as support records it. The note may hold the customer's words: it is kept on the " +
+      'order, shown to Temba services only, never logged. `unauthorized` labels the payment as fraud.',
   },
   ErrorEnvelope: { schema: ERROR_ENVELOPE },
   OrderId: { schema: z.string().regex(ORDER_ID_PATTERN), description: 'An order id (a ULID).' },
@@ -300,7 +311,8 @@ const OPERATIONS: Readonly<Record<RouteName, OperationDoc>> = {
     success: {
       status: '200',
       description:
-        'The order: status, amount, items, masked customer, checkoutUrl while PENDING, refunds, events (audit trail).',
+        'The order: status, amount, items, masked customer, checkoutUrl while PENDING, refunds, complaints (category ' +
+        'and time), events (audit trail).',
     },
     errors: ['Unauthorized', 'NotFound', 'ServiceUnavailable'],
   },
@@ -358,6 +370,21 @@ const OPERATIONS: Readonly<Record<RouteName, OperationDoc>> = {
       status: '202',
       description:
         'The refund as accepted (orderId, refundId, status, amount) and the refundedAmount so far.',
+      replayable: true,
+    },
+    errors: ['BadRequest', 'Forbidden', 'NotFound', 'Conflict', 'UnsupportedMediaType', 'ServiceUnavailable'],
+  },
+  recordComplaint: {
+    summary: "Record a customer's complaint about a payment",
+    description:
+      "Audited on the order and counted: more than 10 in an hour raises the go-live plan's rollback alarm. Retried " +
+      'with the same Idempotency-Key and body, it answers the complaint it recorded (counted once).',
+    body: 'Complaint',
+    parameters: ['IdempotencyKey'],
+    success: {
+      status: '201',
+      description:
+        'The complaint as recorded (orderId, complaintId, category, note, at, by) and the fraudLabel of the order, if any.',
       replayable: true,
     },
     errors: ['BadRequest', 'Forbidden', 'NotFound', 'Conflict', 'UnsupportedMediaType', 'ServiceUnavailable'],

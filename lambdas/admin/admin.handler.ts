@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { LIMITS, ROUTES } from '../shared/contract/routes';
+import { COMPLAINT_CATEGORIES, LIMITS, ROUTES } from '../shared/contract/routes';
+import { recordComplaint } from '../shared/domain/complaints';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';
 import { recordFulfilment } from '../shared/domain/fulfilment';
 import { getPayment } from '../shared/domain/get-payment';
@@ -44,6 +45,22 @@ export const refundBodySchema = z.strictObject({
   reason: reason(3, 'why the customer is refunded'),
 });
 
+const { noteMinLength, noteMaxLength } = LIMITS.complaint;
+export const complaintBodySchema = z.strictObject({
+  category: z.enum(COMPLAINT_CATEGORIES, {
+    error: `must be one of ${COMPLAINT_CATEGORIES.map((c) => `"${c}"`).join(', ')}`,
+  }),
+  // Required: a category alone does not tell whoever reads the audit later what happened. Bounded: a summary of
+  // the customer's words, kept in the order item (the conversation itself stays in the support tool).
+  note: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(noteMinLength, {
+      error: `must say what the customer reported, in at least ${noteMinLength} characters`,
+    })
+    .max(noteMaxLength, { error: `must be at most ${noteMaxLength} characters` }),
+});
+
 /** Who is acting: the SigV4-verified IAM principal API Gateway passes on. */
 const callerOf = (event: ApiEvent): string =>
   event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'unknown-principal';
@@ -64,10 +81,10 @@ const parseBody = <T>(event: ApiEvent, schema: z.ZodType<T>, what: string): T =>
   return parsed.data;
 };
 
-const idempotencyKeyOf = (event: ApiEvent): string => {
+const idempotencyKeyOf = (event: ApiEvent, what: string): string => {
   const key = header(event, 'idempotency-key');
   if (!key || !LIMITS.idempotencyKeyPattern.test(key)) {
-    throw new ValidationError('A refund needs an Idempotency-Key header: 8 to 128 of A-Z a-z 0-9 _ -.', [
+    throw new ValidationError(`${what} needs an Idempotency-Key header: 8 to 128 of A-Z a-z 0-9 _ -.`, [
       { path: 'Idempotency-Key', message: key ? 'must be 8 to 128 of A-Z a-z 0-9 _ -' : 'is required' },
     ]);
   }
@@ -93,7 +110,7 @@ const paymentsOfReservation = async (ctx: AdminContext, reference: string) => {
 
 /**
  * The internal routes, IAM-authorized at API Gateway (Temba's services and operators): reports, review decisions,
- * fulfilment acknowledgements, refunds, and the payments of a reservation.
+ * fulfilment acknowledgements, refunds, customer complaints, and the payments of a reservation.
  */
 export const handleAdmin = async (event: ApiEvent, ctx: AdminContext): Promise<ApiResult> => {
   const requestId = requestIdOf(event);
@@ -134,7 +151,7 @@ export const handleAdmin = async (event: ApiEvent, ctx: AdminContext): Promise<A
         return json(200, result, requestId);
       }
       case ROUTES.requestRefund.path: {
-        const idempotencyKey = idempotencyKeyOf(event);
+        const idempotencyKey = idempotencyKeyOf(event, 'A refund');
         const body = parseBody(event, refundBodySchema, 'refund request');
         const result = await requestRefund(ctx, {
           orderId: orderIdOf(event),
@@ -149,6 +166,18 @@ export const handleAdmin = async (event: ApiEvent, ctx: AdminContext): Promise<A
           requestId,
           result.replayed ? { 'Idempotent-Replayed': 'true' } : {},
         );
+      }
+      case ROUTES.recordComplaint.path: {
+        const idempotencyKey = idempotencyKeyOf(event, 'A complaint');
+        const body = parseBody(event, complaintBodySchema, 'complaint');
+        const { replayed, ...result } = await recordComplaint(ctx, {
+          orderId: orderIdOf(event),
+          idempotencyKey,
+          category: body.category,
+          note: body.note,
+          by: callerOf(event),
+        });
+        return json(201, result, requestId, replayed ? { 'Idempotent-Replayed': 'true' } : {});
       }
       case ROUTES.findByReference.path:
         return json(200, await paymentsOfReservation(ctx, event.pathParameters?.reference ?? ''), requestId);

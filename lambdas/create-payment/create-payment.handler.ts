@@ -3,6 +3,7 @@ import type { AppContext } from '../shared/domain/context';
 import { createPayment } from '../shared/domain/create-payment';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors';
 import { parsePaymentRequest } from '../shared/domain/payment-request.schema';
+import type { CheckoutSource } from '../shared/domain/screen-checkout';
 import { buildCreatePaymentContext } from '../shared/platform/aws-context';
 import { noteSensitive } from '../shared/platform/correlation';
 import {
@@ -41,6 +42,20 @@ const idempotencyKeyOf = (event: ApiEvent): string => {
 };
 
 /**
+ * Where the request came from, for fraud screening: API Gateway's source IP, and a country when the edge adds one
+ * (CloudFront's viewer-country header, or the header a WAF geo rule inserts). A malformed country is ignored.
+ */
+const sourceOf = (event: ApiEvent): CheckoutSource => {
+  const country = (header(event, 'cloudfront-viewer-country') ?? header(event, 'x-amzn-waf-viewer-country'))
+    ?.trim()
+    .toUpperCase();
+  return {
+    ip: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    ...(country && /^[A-Z]{2}$/.test(country) ? { country } : {}),
+  };
+};
+
+/**
  * POST /payments: a signed-in customer only (nothing is read, written or called before the token is verified), then
  * size, type, key and body are checked before anything is written, then the payment is created.
  */
@@ -64,7 +79,7 @@ export const handleCreatePayment = async (event: ApiEvent, ctx: AppContext): Pro
     const request = parsePaymentRequest(body);
     // Whatever this request logs from here on, the customer's own details are redacted from it verbatim.
     noteSensitive([request.customer_name, request.customer_email, request.customer_phone]);
-    const result = await createPayment(ctx, { idempotencyKey, request, subject });
+    const result = await createPayment(ctx, { idempotencyKey, request, subject, source: sourceOf(event) });
     return json(
       result.response.statusCode,
       result.response.body,

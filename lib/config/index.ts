@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DEFAULT_FLAGS, type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES, type FraudRules, fraudRulesSchema } from '../../lambdas/shared/contract/fraud';
 import { STAGES, type StageConfig, type StageName, stageConfigSchema } from './stage-config.schema';
 import { STAGE_CONFIGS } from './stages';
 
@@ -48,3 +49,7 @@ export const loadStageConfig = (
 /** The flags a stage deploys: the shared defaults with the stage's overrides, checked by the shared schema. */
 export const stageFlags = (config: StageConfig): Flags =>
   flagsSchema.parse({ ...DEFAULT_FLAGS, ...config.flags });
+
+/** The fraud rules a stage deploys: the shared defaults with the stage's overrides, checked by the shared schema. */
+export const stageFraudRules = (config: StageConfig): FraudRules =>
+  fraudRulesSchema.parse({ ...DEFAULT_FRAUD_RULES, ...config.fraudRules });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { customerAuthSchema } from '../../lambdas/shared/contract/auth';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
+import { fraudRulesSchema } from '../../lambdas/shared/contract/fraud';
 import { storeInfoSchema } from '../../lambdas/shared/contract/store-info';
 
 /** The stages this app deploys; each is one account/region pair with its own data and application stacks. */
@@ -261,6 +262,11 @@ export const stageConfigSchema = z
     }),
     /** Overrides of DEFAULT_FLAGS for this stage: daily limits, review threshold, live payments, refunds... */
     flags: flagOverridesSchema,
+    /**
+     * Overrides of DEFAULT_FRAUD_RULES for this stage, whole rules by name (each checked by its schema). Deployed
+     * as the stage's fraud rules profile; later changes go through AppConfig without a deploy.
+     */
+    fraudRules: fraudRulesSchema.partial().strict().optional(),
     /** Payment events (EventBridge bus `temba-payments-<stage>`): how long the archive keeps them for replay. */
     events: z.object({ archiveRetentionDays: z.number().int().min(1).max(3_650) }),
     /** Ticketing's acknowledgements: a paid order unacknowledged this long raises a warning (THRESHOLDS.fulfilment). */

@@ -8,14 +8,16 @@ import {
   Environment,
   HostedConfiguration,
   type IDeploymentStrategy,
+  JsonSchemaValidator,
   Monitor,
 } from 'aws-cdk-lib/aws-appconfig';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import * as z from 'zod';
 import { type Flags, flagsSchema } from '../../lambdas/shared/contract/flags';
+import { type FraudRules, fraudRulesSchema } from '../../lambdas/shared/contract/fraud';
 import type { FlagsRollout } from '../config';
-import type { FlagsSource } from './payment-function';
+import type { FlagsSource, FraudRulesSource } from './payment-function';
 
 /** AppConfig allows at most five monitors per environment. */
 const MAX_MONITORS = 5;
@@ -86,7 +88,15 @@ export interface FeatureFlagsProps {
   /** Alarms that stop and roll back a flags deployment in progress. */
   readonly monitors: readonly IAlarm[];
   readonly rollout: FlagsRollout;
+  /** Validated fraud screening rules (DEFAULT_FRAUD_RULES + the stage's overrides). */
+  readonly fraudRules: FraudRules;
 }
+
+/**
+ * The fraud rules profile's JSON Schema, from the shared zod schema: AppConfig refuses to deploy a document the code
+ * would not read (unknown rules are allowed: an older function ignores a newer rule).
+ */
+export const fraudRulesJsonSchema = (): object => z.toJSONSchema(fraudRulesSchema, { target: 'draft-7' });
 
 /**
  * AppConfig for one stage: an application, an environment watched by the critical alarms, a feature-flags
@@ -94,7 +104,7 @@ export interface FeatureFlagsProps {
  * canary with a bake time in prod). The functions read it through the AWS AppConfig Agent Lambda extension
  * (lib/constructs/lambda-extensions.ts).
  */
-export class FeatureFlags extends Construct implements FlagsSource {
+export class FeatureFlags extends Construct implements FlagsSource, FraudRulesSource {
   readonly application: Application;
   readonly environment: Environment;
   readonly profile: HostedConfiguration;
@@ -103,6 +113,10 @@ export class FeatureFlags extends Construct implements FlagsSource {
   readonly environmentId: string;
   readonly profileId: string;
   readonly configurationArn: string;
+  /** The fraud screening rules: a freeform JSON profile in the same application and environment. */
+  readonly fraudRules: HostedConfiguration;
+  readonly fraudRulesProfileId: string;
+  readonly fraudRulesConfigurationArn: string;
 
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
@@ -136,6 +150,24 @@ export class FeatureFlags extends Construct implements FlagsSource {
     // one: the stack could never be destroyed. Kept on replacement only (a new version never deletes the last one).
     (this.profile.node.defaultChild as CfnResource).cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
 
+    // Thresholds change without a deploy: a new hosted version of this profile, deployed to the environment with
+    // the same strategy and the same alarm monitors as the flags. AppConfig runs one deployment per environment
+    // at a time, so this one waits for the flags' deployment.
+    fraudRulesSchema.parse(props.fraudRules);
+    this.fraudRules = new HostedConfiguration(this, 'FraudRules', {
+      application: this.application,
+      name: 'fraud-rules',
+      description:
+        'Fraud screening thresholds at checkout (lambdas/shared/contract/fraud.ts, README "Fraud screening")',
+      type: ConfigurationType.FREEFORM,
+      content: ConfigurationContent.fromInlineJson(JSON.stringify(props.fraudRules)),
+      validators: [JsonSchemaValidator.fromInline(JSON.stringify(fraudRulesJsonSchema()))],
+      deploymentStrategy: this.strategy,
+      deployTo: [this.environment],
+    });
+    (this.fraudRules.node.defaultChild as CfnResource).cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    this.fraudRules.node.addDependency(this.profile);
+
     this.applicationId = this.application.applicationId;
     this.environmentId = this.environment.environmentId;
     this.profileId = this.profile.configurationProfileId;
@@ -143,6 +175,12 @@ export class FeatureFlags extends Construct implements FlagsSource {
       service: 'appconfig',
       resource: 'application',
       resourceName: `${this.applicationId}/environment/${this.environmentId}/configuration/${this.profileId}`,
+    });
+    this.fraudRulesProfileId = this.fraudRules.configurationProfileId;
+    this.fraudRulesConfigurationArn = Stack.of(this).formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: `${this.applicationId}/environment/${this.environmentId}/configuration/${this.fraudRulesProfileId}`,
     });
   }
 }

@@ -110,6 +110,8 @@ export const addParamsAndSecretsExtension = (scope: Construct, fn: LambdaFunctio
 
 /** Adds the AppConfig extension to a function: its layer, port and poll interval. */
 export const addAppConfigExtension = (scope: Construct, fn: LambdaFunction): void => {
+  // One agent serves every profile a function reads (flags, fraud rules).
+  if (scope.node.tryFindChild('AppConfigExtension')) return;
   fn.addLayers(
     LayerVersion.fromLayerVersionArn(
       scope,

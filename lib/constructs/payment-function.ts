@@ -55,6 +55,14 @@ export interface FlagsSource {
   readonly configurationArn: string;
 }
 
+/** The fraud rules profile, beside the flags in the same AppConfig application and environment. */
+export interface FraudRulesSource {
+  readonly applicationId: string;
+  readonly environmentId: string;
+  readonly fraudRulesProfileId: string;
+  readonly fraudRulesConfigurationArn: string;
+}
+
 /** The stack's dead-letter queue for asynchronous runs, and the policy that lets a role write to it. */
 export interface AsyncFailureQueue {
   readonly queue: IQueue;
@@ -496,6 +504,22 @@ export class PaymentFunction extends Construct {
         sid: 'ReadFlags',
         actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
         resources: [flags.configurationArn],
+      }),
+    );
+    return this;
+  }
+
+  /** The fraud screening rules (create-payment only), through the same AppConfig extension as the flags. */
+  readsFraudRules(flags: FraudRulesSource): this {
+    addAppConfigExtension(this, this.fn);
+    this.fn.addEnvironment(ENV.appConfigApplication, flags.applicationId);
+    this.fn.addEnvironment(ENV.appConfigEnvironment, flags.environmentId);
+    this.fn.addEnvironment(ENV.appConfigFraudRulesProfile, flags.fraudRulesProfileId);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadFraudRules',
+        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+        resources: [flags.fraudRulesConfigurationArn],
       }),
     );
     return this;

@@ -9,11 +9,12 @@ import { LIMITS, ROUTES, type RouteName } from '../../lambdas/shared/contract/ro
 import { TABLE } from '../../lambdas/shared/contract/table';
 import { THRESHOLDS } from '../../lambdas/shared/contract/thresholds';
 import { PUBLIC_ROUTE_REASONS } from '../compliance/nag-acknowledgements';
-import { type StageConfig, stageFlags } from '../config';
+import { type StageConfig, stageFlags, stageFraudRules } from '../config';
 import { DATA_REFERENCES_OUTPUT } from '../config/deploy-order';
 import { AlertTopics } from '../constructs/alert-topics';
 import { ApiFirewall } from '../constructs/api-firewall';
 import { AsyncFailures } from '../constructs/async-failures';
+import { CustomerComplaints } from '../constructs/customer-complaints';
 import { FeatureFlags } from '../constructs/feature-flags';
 import { FulfilmentOperations } from '../constructs/fulfilment-operations';
 import { PaymentEvents } from '../constructs/payment-events';
@@ -84,6 +85,7 @@ export const OPERATOR_ROUTES = [
   'adminReview',
   'recordFulfilment',
   'requestRefund',
+  'recordComplaint',
   'findByReference',
 ] as const satisfies readonly RouteName[];
 export type OperatorRouteName = (typeof OPERATOR_ROUTES)[number];
@@ -92,6 +94,7 @@ const OPERATOR_ROUTE_OPTIONS: Record<OperatorRouteName, RouteOptions> = {
   adminReview: { jsonObjectBody: true },
   recordFulfilment: { jsonObjectBody: true },
   requestRefund: { jsonObjectBody: true },
+  recordComplaint: { jsonObjectBody: true },
   findByReference: {},
 };
 
@@ -121,7 +124,7 @@ export class ApplicationStack extends Stack {
   readonly functions: Readonly<Record<PublicRouteName, PaymentFunction>>;
   /** Scheduled: reconcile runs (orders, refunds to resume, acknowledgements overdue) and the daily report. */
   readonly reconcile: PaymentFunction;
-  /** The operator and service routes (reports, review decisions, fulfilment, refunds, lookups by reference). */
+  /** The operator and service routes (reports, review decisions, fulfilment, refunds, complaints, lookups by reference). */
   readonly admin: PaymentFunction;
   /** Reads the table's stream and puts payment events on the bus. */
   readonly eventPublisher: PaymentFunction;
@@ -132,6 +135,8 @@ export class ApplicationStack extends Stack {
   readonly events: PaymentEvents;
   /** Acknowledgement and refund alarms, and their dashboard row. */
   readonly fulfilmentOperations: FulfilmentOperations;
+  /** The complaints rollback alarm (not an AppConfig monitor, not a CodeDeploy trigger) and its dashboard row. */
+  readonly complaints: CustomerComplaints;
   /** The monthly backup-restoration drill, where data is kept (staging, prod). */
   readonly restoreDrill: RestoreDrill | undefined;
   readonly alerts: AlertTopics;
@@ -342,6 +347,11 @@ export class ApplicationStack extends Stack {
       topics: this.alerts,
       dashboard: this.monitoring.dashboard,
     });
+    this.complaints = new CustomerComplaints(this, 'Complaints', {
+      stage: config.stage,
+      topics: this.alerts,
+      dashboard: this.monitoring.dashboard,
+    });
 
     this.restoreDrill = RESTORE_DRILL_STAGES.includes(config.stage)
       ? new RestoreDrill(this, 'BackupRestoreDrill', {
@@ -358,8 +368,10 @@ export class ApplicationStack extends Stack {
       flags: stageFlags(config),
       monitors: this.monitoring.criticalAlarms,
       rollout: config.rollout.flags,
+      fraudRules: stageFraudRules(config),
     });
     for (const fn of [createPayment, this.admin, this.reconcile]) fn.readsFlags(this.flags);
+    createPayment.readsFraudRules(this.flags);
 
     new CfnOutput(this, 'PublicBaseUrl', { value: publicBaseUrl, description: 'Base of the public API' });
     new CfnOutput(this, 'WebhookUrl', {

@@ -75,7 +75,7 @@ describe.each(STAGES)('Lambda extensions, %s', (stage) => {
     expect(layersOf('event-publisher')).toEqual([]);
   });
 
-  it('the extensions get no more than the role allowed before: GetSecretValue on the two secrets, a session on the one profile', () => {
+  it('the extensions get no more than the role allowed before: GetSecretValue on the two secrets, a session on each profile it reads', () => {
     for (const [name, { fn }] of functions) {
       const statements = statementsOfRole(synthesized.application, logicalIdOf(fn.role));
       const secretReads = statements.filter((s) =>
@@ -96,7 +96,9 @@ describe.each(STAGES)('Lambda extensions, %s', (stage) => {
       }
       const readsSecrets = ENV.paydunyaSecretArn in envOf(name);
       expect(secretReads.length).toBe(readsSecrets ? 2 : 0);
-      expect(appConfig.length).toBe(ENV.appConfigProfile in envOf(name) ? 1 : 0);
+      // One statement per profile: the flags, and the fraud rules for the function that screens checkouts.
+      const profiles = [ENV.appConfigProfile, ENV.appConfigFraudRulesProfile].filter((v) => v in envOf(name));
+      expect(appConfig.length).toBe(profiles.length);
     }
   });
 });

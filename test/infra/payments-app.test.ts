@@ -1,6 +1,7 @@
 import { beforeAll, describe } from 'vitest';
 import { STAGES } from '../../lib/config';
 import { applicationStackSuite } from './suites/application-stack.suite';
+import { complaintsSuite } from './suites/complaints.suite';
 import { complianceSuite } from './suites/compliance.suite';
 import { dataStackSuite } from './suites/data-stack.suite';
 import { deployOrderSuite } from './suites/deploy-order.suite';
@@ -36,4 +37,5 @@ describe.each(STAGES)('stage %s', (stage) => {
   describe('a first deploy that works, and dev destroys (issue 14)', () => firstDeploySuite(stage, get));
   describe('deploy order and cross-stack outputs (issue 14)', () => deployOrderSuite(get));
   describe("rollouts roll back for the new version's faults only (issue 14)", () => rolloutSuite(get));
+  describe('complaints: an IAM route and the rollback alarm (issue 15)', () => complaintsSuite(stage, get));
 });

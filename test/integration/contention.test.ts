@@ -259,6 +259,7 @@ describe('limits and alerts under contention', () => {
           idempotencyKey: randomUUID(),
           request: parsePaymentRequest(order(amount)),
           subject: DEFAULT_SUBJECT,
+          source: { ip: '127.0.0.1' },
         });
       quiet.faults?.inject({ error: 'TransactionConflictException', pk: 'LIMITWARN#', times: 1_000 });
       // Past 80% and to 100% of the day: the warnings fail to be claimed or sent, the payments go through.

@@ -6,6 +6,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand as DocScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { DEFAULT_FLAGS, type Flags } from '../../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES, type FraudRules } from '../../lambdas/shared/contract/fraud';
 import { ITEM_PREFIX } from '../../lambdas/shared/contract/table';
 import type { AppContext } from '../../lambdas/shared/domain/context';
 import type { PaymentStore } from '../../lambdas/shared/domain/ports';
@@ -23,6 +24,7 @@ import { createHttpEventSink } from '../../local/event-sink';
 import { freePort } from '../../local/free-port';
 import { createLogAlerts, type LocalSecrets } from '../../local/local-adapters';
 import { buildLocalContext, LOCAL_STORE } from '../../local/local-context';
+import { fraudRulesFileBeside } from '../../local/local-files';
 import { type LocalIssuer, startLocalIssuer } from '../../local/local-issuer';
 import { type Simulator, startSimulator } from '../../local/paydunya-simulator/simulator';
 import { type StreamPoller, startStreamPoller } from '../../local/stream-poller';
@@ -90,8 +92,18 @@ export interface Harness {
   /** With `events: true`: the stream poller (the event source mapping's twin). */
   readonly poller: StreamPoller | undefined;
   setFlags(flags: Flags): Promise<void>;
+  /** Writes the fraud rules file the context reads on every checkout (the AppConfig profile's twin). */
+  setFraudRules(rules: FraudRules): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Every fraud rule switched off: most tests pay many times from one account, phone and address, which screening
+ * would rightly find suspicious. Screening still runs (counters read and written); its rules have tests of their own.
+ */
+export const SCREENING_OFF: FraudRules = Object.fromEntries(
+  Object.entries(DEFAULT_FRAUD_RULES).map(([rule, value]) => [rule, { ...value, enabled: false }]),
+) as FraudRules;
 
 /**
  * The real local stack for one test file: DynamoDB Local (from global setup) with a fresh table, the PayDunya
@@ -116,6 +128,8 @@ export interface HarnessOptions {
   readonly dynamoFaults?: DynamoFaultOptions | true;
   /** Runs the stream publisher over the table's stream, delivering to a receiver on loopback (`events`). */
   readonly events?: boolean;
+  /** The fraud rules in force at start; SCREENING_OFF by default. */
+  readonly fraudRules?: FraudRules;
 }
 
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
@@ -130,6 +144,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const alertsLog = join(dir, 'alerts.log');
   await writeFile(secretsFile, JSON.stringify(secrets));
   await writeFile(flagsFile, JSON.stringify(DEFAULT_FLAGS));
+  const fraudRulesFile = fraudRulesFileBeside(flagsFile);
+  await writeFile(fraudRulesFile, JSON.stringify(options.fraudRules ?? SCREENING_OFF));
   await writeFile(alertsLog, '');
 
   const issuer = await startLocalIssuer({ port: 0, keysFile: join(dir, 'issuer-keys.json') });
@@ -300,6 +316,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         .map((line) => JSON.parse(line));
     },
     setFlags: (flags) => writeFile(flagsFile, JSON.stringify(flags)),
+    setFraudRules: (rules) => writeFile(fraudRulesFile, JSON.stringify(rules)),
     async stop() {
       output?.stop();
       await poller?.stop();

@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS, SAFE_FLAGS } from '../../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES } from '../../lambdas/shared/contract/fraud';
 import { ServiceUnavailableError } from '../../lambdas/shared/domain/errors';
-import { createExtensionFlags } from '../../lambdas/shared/platform/extension-flags';
+import {
+  createExtensionFlags,
+  createExtensionFraudRules,
+} from '../../lambdas/shared/platform/extension-flags';
 import { extensionPort } from '../../lambdas/shared/platform/extension-http';
 import { createExtensionSecrets } from '../../lambdas/shared/platform/extension-secrets';
 import { freePort } from '../../local/free-port';
@@ -15,6 +19,7 @@ const SIGNING_ARN = 'arn:aws:secretsmanager:eu-west-3:111111111111:secret:temba-
 const KEYS = { master_key: 'mk', test_private_key: 'test_private_x', test_token: 'tt' };
 const SIGNING = 's'.repeat(48);
 const FLAGS_PATH = '/applications/app1/environments/env1/configurations/prof1';
+const FRAUD_RULES_PATH = '/applications/app1/environments/env1/configurations/rules1';
 
 /**
  * Plays both AWS Lambda extensions on 127.0.0.1, as documented: the Parameters and Secrets extension answers
@@ -28,6 +33,7 @@ class FakeExtension {
     [SIGNING_ARN, SIGNING],
   ]);
   flags: { status: number; body: string } = { status: 200, body: JSON.stringify(DEFAULT_FLAGS) };
+  fraudRules = JSON.stringify(DEFAULT_FRAUD_RULES);
   /** Forced answer for every request (5xx, a hang), or undefined to behave. */
   fault: { status: number } | 'hang' | undefined;
   private server: Server | undefined;
@@ -79,6 +85,10 @@ class FakeExtension {
       res.writeHead(this.flags.status, { 'content-type': 'application/json' }).end(this.flags.body);
       return;
     }
+    if (url.pathname === FRAUD_RULES_PATH) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(this.fraudRules);
+      return;
+    }
     res.writeHead(404).end('not found');
   }
 }
@@ -90,6 +100,7 @@ beforeEach(() => {
   extension.requests.length = 0;
   extension.fault = undefined;
   extension.flags = { status: 200, body: JSON.stringify(DEFAULT_FLAGS) };
+  extension.fraudRules = JSON.stringify(DEFAULT_FRAUD_RULES);
 });
 
 const secretsWith = (
@@ -264,6 +275,54 @@ describe('flags through the AWS AppConfig Agent Lambda extension', () => {
     const flags = flagsWith();
     await Promise.all([flags.get(), flags.get(), flags.get()]);
     expect(extension.requests).toHaveLength(1);
+  });
+});
+
+describe('fraud rules through the same AppConfig extension, their own profile', () => {
+  const rulesWith = (telemetry = new RecordingTelemetry(), nowMs: () => number = Date.now) =>
+    createExtensionFraudRules({
+      application: 'app1',
+      environment: 'env1',
+      profile: 'rules1',
+      port: extension.port,
+      telemetry,
+      timeoutMs: 300,
+      nowMs,
+    });
+
+  it('reads the rules document on its profile path', async () => {
+    expect(await rulesWith().get()).toEqual(DEFAULT_FRAUD_RULES);
+    expect(extension.requests).toEqual([{ path: FRAUD_RULES_PATH, token: undefined }]);
+  });
+
+  it('a threshold changed in AppConfig is read once the in-process copy is older than its max age: no restart', async () => {
+    let now = 0;
+    const rules = rulesWith(new RecordingTelemetry(), () => now);
+    expect((await rules.get()).card_testing.failures).toBe(DEFAULT_FRAUD_RULES.card_testing.failures);
+    extension.fraudRules = JSON.stringify({
+      ...DEFAULT_FRAUD_RULES,
+      card_testing: { ...DEFAULT_FRAUD_RULES.card_testing, failures: 2 },
+    });
+    now = 5_000;
+    expect((await rules.get()).card_testing.failures).toBe(2);
+  });
+
+  it('a broken rule reads as its default (screening stays on) and is named; a rule switched off stays off', async () => {
+    const telemetry = new RecordingTelemetry();
+    extension.fraudRules = JSON.stringify({
+      ...DEFAULT_FRAUD_RULES,
+      card_testing: { enabled: true, action: 'block', failures: 'four' },
+      ip_velocity: { enabled: false },
+    });
+    const rules = await rulesWith(telemetry).get();
+    expect(rules.card_testing).toEqual(DEFAULT_FRAUD_RULES.card_testing);
+    expect(rules.ip_velocity.enabled).toBe(false);
+    expect(JSON.stringify(telemetry.logs)).toContain('card_testing (invalid)');
+  });
+
+  it('before any document, an unreachable extension screens with the defaults, never with nothing', async () => {
+    extension.fault = { status: 503 };
+    expect(await rulesWith().get()).toEqual(DEFAULT_FRAUD_RULES);
   });
 });
 

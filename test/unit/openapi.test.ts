@@ -123,7 +123,7 @@ describe('the OpenAPI document (docs/openapi.json)', () => {
         .map(parameterOf)
         .some((p) => p.in === 'header' && p.name === 'Idempotency-Key'),
     );
-    expect(withKey.sort()).toEqual(['createPayment', 'requestRefund']);
+    expect(withKey.sort()).toEqual(['createPayment', 'recordComplaint', 'requestRefund']);
     expect(doc.components.parameters.IdempotencyKey).toMatchObject({ required: true });
   });
 

@@ -18,6 +18,8 @@ export const ENV = {
   appConfigApplication: 'APPCONFIG_APPLICATION',
   appConfigEnvironment: 'APPCONFIG_ENVIRONMENT',
   appConfigProfile: 'APPCONFIG_PROFILE',
+  /** The fraud screening rules profile, in the same AppConfig application and environment as the flags. */
+  appConfigFraudRulesProfile: 'APPCONFIG_FRAUD_RULES_PROFILE',
   paydunyaTimeoutMs: 'PAYDUNYA_TIMEOUT_MS',
   customerAttemptMax: 'CUSTOMER_ATTEMPT_MAX',
   customerAttemptWindowSeconds: 'CUSTOMER_ATTEMPT_WINDOW_SECONDS',

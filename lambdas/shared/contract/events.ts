@@ -66,7 +66,9 @@ export const paymentEventDetailSchema = z.strictObject({
   held: z
     .literal(true)
     .optional()
-    .describe('payment.completed only: above the review threshold; do not issue the ticket until approved.'),
+    .describe(
+      'payment.completed only: awaiting an operator review (above the review threshold, or sent there by fraud screening); do not issue the ticket until approved.',
+    ),
 });
 
 export const refundEventDetailSchema = z.strictObject({

@@ -15,6 +15,10 @@ export const METRICS = {
   webhookUnsigned: 'WebhookUnsigned',
   webhookFailed: 'WebhookFailed',
   fraudSuspected: 'FraudSuspected',
+  /** Fraud screening at checkout: one per decision, dimension `decision` (allow, review, block). */
+  fraudScreened: 'FraudScreened',
+  /** One per rule that fired on a checkout, dimensions `rule` (FRAUD_RULE) and `decision` (the checkout's). */
+  fraudRuleFired: 'FraudRuleFired',
   stateConflict: 'StateConflict',
   reconcileDiscrepancy: 'ReconcileDiscrepancy',
   /** One per reconcile run: the heartbeat its missing-data alarm watches. */
@@ -26,6 +30,11 @@ export const METRICS = {
   /** A daily report re-issued as a new revision because an event changed a day already reported. */
   reportRevised: 'ReportRevised',
   reviewDecided: 'ReviewDecided',
+  /**
+   * Customer complaints recorded by support (POST /payments/{orderId}/complaints), dimension `category`. The total
+   * on `service` alone is what the rollback alarm counts (THRESHOLDS.complaints).
+   */
+  complaintRecorded: 'ComplaintRecorded',
   /** Payment events handed to the bus (EventBridge on AWS, the sink URLs locally), and those it refused. */
   eventPublished: 'EventPublished',
   eventPublishFailed: 'EventPublishFailed',

@@ -27,10 +27,24 @@ export const ROUTES = {
   // Service routes for Temba's ticketing and support tools: IAM-authorized too. No refund is ever public.
   recordFulfilment: { method: 'POST', path: '/payments/{orderId}/fulfilment', fn: 'admin', auth: 'iam' },
   requestRefund: { method: 'POST', path: '/payments/{orderId}/refunds', fn: 'admin', auth: 'iam' },
+  /** A customer's complaint, as Temba's support tools record it: audited and counted on the order. */
+  recordComplaint: { method: 'POST', path: '/payments/{orderId}/complaints', fn: 'admin', auth: 'iam' },
   findByReference: { method: 'GET', path: '/reservations/{reference}/payments', fn: 'admin', auth: 'iam' },
 } as const satisfies Readonly<Record<string, { method: string; path: string; fn: string; auth: RouteAuth }>>;
 
 export type RouteName = keyof typeof ROUTES;
+
+/**
+ * What a customer complains about (POST /payments/{orderId}/complaints `category`, and the `category` dimension of
+ * ComplaintRecorded). `unauthorized`: the customer says they did not make the payment; it labels it as fraud.
+ */
+export const COMPLAINT_CATEGORIES = [
+  'not_received',
+  'charged_twice',
+  'wrong_amount',
+  'unauthorized',
+  'other',
+] as const;
 
 /** Query parameters this service puts on the callback URL it gives PayDunya. */
 export const CALLBACK_QUERY = { orderId: 'o', refundId: 'r', signature: 'sig' } as const;
@@ -45,4 +59,9 @@ export const LIMITS = {
   metadata: { maxPairs: 10, maxKeyLength: 40, maxValueLength: 200 },
   /** GET /payments pages: `limit` from 1 to this (default 20). */
   listPageMax: 50,
+  /**
+   * POST /payments/{orderId}/complaints: the note's length once trimmed (a support summary, not the conversation),
+   * and the complaints one order keeps (its item stays far under DynamoDB's 400 KB: 20 × ~1 KB).
+   */
+  complaint: { noteMinLength: 3, noteMaxLength: 1_000, maxPerOrder: 20 },
 } as const;

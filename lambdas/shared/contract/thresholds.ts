@@ -46,6 +46,14 @@ export const THRESHOLDS = {
     /** PayDunya's reported minimum payout (API.md §6): a smaller refund is paid back by a person. */
     minimumXof: 200,
   },
+  complaints: {
+    /**
+     * The go-live plan's rollback trigger: more than this many complaints in one period raises the critical alarm
+     * `complaints-rollback` (once: it stays in ALARM while the hour's count is over, and goes back to OK after).
+     */
+    rollbackAbove: 10,
+    periodMinutes: 60,
+  },
   events: {
     /** A committed change whose event is not on the bus after this many seconds alarms. */
     maxPublishLagSeconds: 60,

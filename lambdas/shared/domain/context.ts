@@ -12,6 +12,7 @@ import type {
   SecretsProvider,
   Telemetry,
 } from './ports';
+import type { FraudRulesProvider, RiskCounters } from './ports-fraud';
 
 /** Stage settings the use cases need; built from the environment on AWS and from local config in local mode. */
 export interface PaymentsConfig {
@@ -42,10 +43,17 @@ export interface AppContext {
   readonly keys: KeyManager;
   readonly telemetry: Telemetry;
   readonly clock: Clock;
+  /** Fraud screening's rules in force (create-payment). */
+  readonly fraudRules: FraudRulesProvider;
+  /** Fraud screening's counters: checkouts counted at create, failures and payments where orders settle. */
+  readonly risk: RiskCounters;
 }
 
 /** What the webhook use case needs: no flags, no key manager, no checkout settings. */
-export type IpnDeps = Pick<AppContext, 'store' | 'telemetry' | 'clock' | 'gateway' | 'secrets' | 'alerts'>;
+export type IpnDeps = Pick<
+  AppContext,
+  'store' | 'telemetry' | 'clock' | 'gateway' | 'secrets' | 'alerts' | 'risk'
+>;
 
 /** Settling a refund PayDunya has been asked to pay: check-status and the order write, nothing else. */
 export type RefundSettleDeps = Pick<

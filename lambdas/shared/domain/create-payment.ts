@@ -21,6 +21,7 @@ import { maskEmail, maskPhone } from './masking';
 import { dayOf, type LimitHold, type Order, type PaymentMode } from './order';
 import type { PaymentRequest } from './payment-request.schema';
 import type { CreatedInvoice, IdempotencyRecord, StoredResponse, TransitionResult } from './ports';
+import { type CheckoutSource, type Screened, screenCheckoutRisk } from './screen-checkout';
 import { closeUnstartedOrder } from './unstarted-order';
 
 export interface CreatePaymentInput {
@@ -28,6 +29,8 @@ export interface CreatePaymentInput {
   readonly request: PaymentRequest;
   /** The signed-in customer (token subject): the order is theirs alone. */
   readonly subject: string;
+  /** Where the request came from (source IP, country when the edge tells it): fraud screening reads it. */
+  readonly source: CheckoutSource;
 }
 
 export interface CreatePaymentResult {
@@ -94,6 +97,7 @@ interface Checkout {
   readonly keys: PaydunyaKeys;
   readonly signingSecret: string;
   readonly flags: Flags;
+  readonly screened: Screened;
 }
 
 type Admission =
@@ -204,6 +208,15 @@ const admit = async (ctx: AppContext, checkout: Checkout): Promise<Admission> =>
     updatedAt: at,
     ...(flags.manual_review.enabled && request.amount > flags.manual_review.threshold_xof
       ? { reviewThresholdXof: flags.manual_review.threshold_xof }
+      : {}),
+    riskKeys: { customer: checkout.screened.keys.customer, ip: checkout.screened.keys.ip },
+    ...(checkout.screened.decision.decision === 'review'
+      ? {
+          risk: {
+            decision: 'review',
+            rules: checkout.screened.decision.reasons.map((reason) => reason.rule),
+          },
+        }
       : {}),
   };
   const { max, windowSeconds } = config.customerAttempts;
@@ -391,7 +404,16 @@ const create = async (
     );
   }
 
+  // Screened after every refusal that costs nothing (paused, replay, circuit open, keys) and before anything of
+  // the checkout is written: a block leaves no order, no limit share and no PayDunya invoice.
+  const screened = await screenCheckoutRisk(ctx, {
+    subject: input.subject,
+    request: input.request,
+    source: input.source,
+    signingSecret,
+  });
   const checkout: Checkout = {
+    screened,
     subject: input.subject,
     keyHash,
     requestHash,

@@ -24,7 +24,10 @@ export const paydunyaHash = (masterKey: string): string =>
   createHash('sha512').update(masterKey, 'utf8').digest('hex');
 
 // One generated secret, two independent uses: derive a sub-key per purpose so neither can stand in for the other.
-const subKey = (secret: string, purpose: 'callback-signature' | 'phone-hash' | 'subject-hash'): Buffer =>
+const subKey = (
+  secret: string,
+  purpose: 'callback-signature' | 'phone-hash' | 'subject-hash' | 'risk-email' | 'risk-ip',
+): Buffer =>
   Buffer.from(
     hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), `temba-payments/${purpose}`, 32),
   );
@@ -54,6 +57,15 @@ export const phoneHash = (secret: string, phone: string): string =>
 /** Keyed hash of a token subject: the per-account attempt limit counts by it. */
 export const subjectHash = (secret: string, subject: string): string =>
   createHmac('sha256', subKey(secret, 'subject-hash')).update(subject, 'utf8').digest('hex');
+
+/**
+ * Keyed hash of an e-mail address (lower-cased) or a source IP for the fraud counters: the counters never hold the
+ * values themselves, and each kind has its own sub-key so equal strings of two kinds never share a counter.
+ */
+export const riskHash = (secret: string, kind: 'email' | 'ip', value: string): string =>
+  createHmac('sha256', subKey(secret, `risk-${kind}`))
+    .update(kind === 'email' ? value.trim().toLowerCase() : value, 'utf8')
+    .digest('hex');
 
 /**
  * Envelope encryption: a fresh data key per order (wrapped by the key manager, bound to the order id through the

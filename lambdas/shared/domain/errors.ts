@@ -96,6 +96,21 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/**
+ * Fraud screening blocked the checkout: 403. The message says what the customer can do and nothing about why (the
+ * rules that fired are in the audit record and the alert, never in the answer).
+ */
+export class CheckoutDeclinedError extends AppError {
+  override readonly name = 'CheckoutDeclinedError';
+  readonly status = 403;
+  readonly code = 'PAYMENT_DECLINED';
+  constructor() {
+    super(
+      'This payment cannot be accepted. Nothing was charged. If you think this is a mistake, contact Temba support.',
+    );
+  }
+}
+
 /** PayDunya answered but refused (non-"00", bad shape): 502. Unreachable or timed out: 503. */
 export class PaymentProviderError extends AppError {
   override readonly name = 'PaymentProviderError';

@@ -1,3 +1,4 @@
+import { complaintView } from './complaints';
 import type { AppContext } from './context';
 import { NotFoundError } from './errors';
 import { ORDER_ID_PATTERN } from './ids';
@@ -7,6 +8,9 @@ import { refundView } from './refunds';
  * An order as Temba shows it: masked contact data, no encrypted blob, no lookup hashes. With `subject` (a customer's
  * request), an order of another account is "not found", exactly like one that does not exist; without it (Temba's
  * own services, IAM-authorized), any order.
+ *
+ * Complaints: Temba's services see each one whole and the order's fraud label; the customer sees that a complaint
+ * was recorded (category and time), never support's note or the label.
  */
 export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string, subject?: string) => {
   const found = ORDER_ID_PATTERN.test(orderId) ? await ctx.store.getOrderWithAudit(orderId) : undefined;
@@ -14,6 +18,8 @@ export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string
     throw new NotFoundError(`No payment with id "${orderId.slice(0, 40)}".`);
   }
   const { order, audit } = found;
+  const internal = subject === undefined;
+  const complaints = Object.values(order.complaints ?? {}).sort((a, b) => a.at.localeCompare(b.at));
   return {
     orderId: order.orderId,
     status: order.status,
@@ -41,6 +47,10 @@ export const getPayment = async (ctx: Pick<AppContext, 'store'>, orderId: string
     refunds: Object.values(order.refunds ?? {})
       .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
       .map(refundView),
+    complaints: internal
+      ? complaints.map(complaintView)
+      : complaints.map(({ complaintId, category, at }) => ({ complaintId, category, at })),
+    ...(internal && order.fraudLabel ? { fraudLabel: order.fraudLabel } : {}),
     events: audit.map((event) => ({
       at: event.at,
       from: event.from,

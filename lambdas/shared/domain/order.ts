@@ -1,4 +1,5 @@
 import type { RefundOutcome } from '../contract/events';
+import type { COMPLAINT_CATEGORIES } from '../contract/routes';
 
 /**
  * The order and its state machine. Pure: no I/O, no AWS SDK.
@@ -114,8 +115,15 @@ export interface Order {
   readonly late?: boolean;
   /** The review threshold this order was above when it was created; it is reviewed once paid. */
   readonly reviewThresholdXof?: number;
-  /** Set when a paid order is above the manual review threshold. */
+  /** Set when a paid order is above the manual review threshold or was sent to review by fraud screening. */
   readonly review?: ReviewState;
+  /** Fraud screening sent the checkout to review: the rules that fired (names only). Reviewed once paid. */
+  readonly risk?: { readonly decision: 'review'; readonly rules: readonly string[] };
+  /**
+   * Keyed hashes of the checkout's account and source IP (the phone's is `phoneHash`): where the order settles, the
+   * fraud counters count its failure or its payment on them (ports-fraud.ts). Never the values themselves.
+   */
+  readonly riskKeys?: { readonly customer: string; readonly ip: string };
   /** Set once reconcile has reported a disagreement with PayDunya, so it is reported once. */
   readonly discrepancy?: string;
   /** Temba's reservation id, given at checkout and echoed in every event. */
@@ -128,6 +136,40 @@ export interface Order {
   readonly refunds?: Readonly<Record<string, Refund>>;
   /** XOF paid back so far (refunds SUCCEEDED). */
   readonly refundedAmount?: number;
+  /** Customers' complaints recorded by support, by id (at most LIMITS.complaint.maxPerOrder). */
+  readonly complaints?: Readonly<Record<string, Complaint>>;
+  /**
+   * Set once the payment is known to be fraudulent, by the first outcome that says so (never overwritten): what
+   * fraud-detection precision and recall are measured against.
+   */
+  readonly fraudLabel?: FraudLabel;
+}
+
+export type ComplaintCategory = (typeof COMPLAINT_CATEGORIES)[number];
+
+/** A customer's complaint as support recorded it. The note may hold the customer's words: never logged. */
+export interface Complaint {
+  readonly complaintId: string;
+  readonly category: ComplaintCategory;
+  readonly note: string;
+  readonly at: string;
+  /** The IAM principal of the support tool. */
+  readonly by: string;
+  /** The hashed Idempotency-Key of the request that recorded it: a retried request records nothing more. */
+  readonly idempotencyKeyHash: string;
+  /** Hash of that request's category and note: the same key with another body is refused. */
+  readonly requestHash: string;
+}
+
+/**
+ * What labelled a payment as fraud: an `unauthorized` complaint (the customer says they did not make it) or an
+ * operator's review rejection. `ref` names the complaint when there is one.
+ */
+export interface FraudLabel {
+  readonly source: 'complaint' | 'review-rejected';
+  readonly at: string;
+  readonly by: string;
+  readonly ref?: string;
 }
 
 export interface Fulfilment {
@@ -210,7 +252,10 @@ export interface LimitHold {
 
 export interface ReviewState {
   readonly status: 'PENDING' | 'APPROVED' | 'REJECTED';
-  readonly thresholdXof: number;
+  /** Above this review threshold (XOF), when that is why. */
+  readonly thresholdXof?: number;
+  /** Fraud screening's rules that sent it to review, when that is why. */
+  readonly rules?: readonly string[];
   readonly decidedBy?: string;
   readonly reason?: string;
   readonly decidedAt?: string;
@@ -261,6 +306,8 @@ export type TransitionFields = Partial<
     | 'fulfilment'
     | 'refunds'
     | 'refundedAmount'
+    | 'complaints'
+    | 'fraudLabel'
   >
 >;
 

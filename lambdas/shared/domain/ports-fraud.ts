@@ -1,3 +1,5 @@
+import type { FraudRules } from '../contract/fraud';
+
 /**
  * What fraud screening needs from the store: counts of recent activity per customer, phone, e-mail and IP.
  * Declared here, beside the domain that reads them; the DynamoDB adapter (and local mode's and the bench's
@@ -105,6 +107,8 @@ export interface RiskCounters {
   recordFailure(keys: Pick<RiskKeys, 'customer' | 'ip'>, at: Date): Promise<void>;
   /** Marks the customer as having paid, and counts the order's tickets for its event (customer's and phone's items). */
   recordPaid(paid: PaidCount, at: Date): Promise<void>;
+  /** Writes the audit record of a blocked checkout (a retried write stays one record). */
+  recordBlock(block: BlockedCheckout): Promise<void>;
 }
 
 /** What a COMPLETED order adds to the counters. */
@@ -112,4 +116,26 @@ export interface PaidCount {
   readonly keys: Pick<RiskKeys, 'customer' | 'phone'>;
   readonly tickets: number;
   readonly eventId?: string;
+}
+
+/** The rules document in force (AppConfig profile on AWS, a file locally), read as `readFraudRules` reads it. */
+export interface FraudRulesProvider {
+  get(): Promise<FraudRules>;
+}
+
+/**
+ * A blocked checkout, as the audit keeps it: no order exists, so the decision is its own record (rule names and
+ * numbers, the identities' hashes, never a contact detail). Kept on the customer's own risk partition.
+ */
+export interface BlockedCheckout {
+  readonly blockId: string;
+  readonly at: string;
+  readonly keys: RiskKeys;
+  readonly amount: number;
+  readonly reasons: readonly {
+    readonly rule: string;
+    readonly observed: number;
+    readonly threshold: number;
+    readonly measure?: string;
+  }[];
 }

@@ -3,7 +3,7 @@ import type { RefundDeps } from './context';
 import { type ReportDeps, reissueReportIfBuilt } from './daily-report';
 import { ConflictError, NotFoundError } from './errors';
 import { ORDER_ID_PATTERN } from './ids';
-import type { ReviewState } from './order';
+import type { FraudLabel, ReviewState } from './order';
 import { advanceRefundSafely, openRefund, refundableRest, refundView } from './refunds';
 
 export interface ReviewDecision {
@@ -17,7 +17,9 @@ export interface ReviewDecision {
 /**
  * An operator's decision on a paid order awaiting manual review. Approve: the order stays COMPLETED, review
  * APPROVED. Reject: review REJECTED and a refund of everything not yet refunded opened in the same write, then paid
- * back through PayDunya (refunds.ts). Either way one audited write, conditional on the order still awaiting review.
+ * back through PayDunya (refunds.ts); the payment is labelled as fraud (`fraudLabel`, source `review-rejected`) in
+ * that write unless something labelled it before. Either way one audited write, conditional on the order still
+ * awaiting review.
  */
 export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDecision) => {
   const order = ORDER_ID_PATTERN.test(input.orderId) ? await ctx.store.getOrder(input.orderId) : undefined;
@@ -37,6 +39,9 @@ export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDe
     reason: input.reason,
     decidedAt: at,
   };
+  // Review holds payments because they may be fraud: a rejection is the operator saying they are.
+  const label: FraudLabel | undefined =
+    approved || order.fraudLabel ? undefined : { source: 'review-rejected', at, by: input.decidedBy };
   const rest = refundableRest(order);
   const refund =
     approved || rest <= 0
@@ -55,7 +60,7 @@ export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDe
     order,
     to: 'COMPLETED',
     at,
-    set: { review: decided, ...refund?.set },
+    set: { review: decided, ...refund?.set, ...(label ? { fraudLabel: label } : {}) },
     audit: {
       actor: 'admin',
       reason: `review ${approved ? 'approved' : `rejected, ${rest} XOF to refund`}: ${input.reason}`,

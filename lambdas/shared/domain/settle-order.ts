@@ -1,8 +1,9 @@
 import { METRICS } from '../contract/metrics';
-import { bestEffortAlert } from './best-effort';
+import { bestEffort, bestEffortAlert } from './best-effort';
 import type { IpnDeps } from './context';
 import { normaliseBfPhone, phoneHash } from './crypto';
 import { reissueReportIfBuilt } from './daily-report';
+import { EVENT_ID_METADATA_KEY } from './fraud-screening';
 import {
   type Actor,
   dayOf,
@@ -57,8 +58,14 @@ const fieldsFor = (
       providerReference: confirmed.providerReference,
       completedAt: at,
       ...(isLate(order.status) ? { late: true } : {}),
-      ...(order.reviewThresholdXof !== undefined
-        ? { review: { status: 'PENDING', thresholdXof: order.reviewThresholdXof } }
+      ...(order.reviewThresholdXof !== undefined || order.risk
+        ? {
+            review: {
+              status: 'PENDING',
+              ...(order.reviewThresholdXof !== undefined ? { thresholdXof: order.reviewThresholdXof } : {}),
+              ...(order.risk ? { rules: order.risk.rules } : {}),
+            },
+          }
         : {}),
     };
   }
@@ -182,6 +189,33 @@ export const settleOrder = async (
   return { kind: 'retry-later', reason: 'the order kept changing while it was being settled' };
 };
 
+/**
+ * What fraud screening learns from a settled order (ports-fraud.ts): a payment PayDunya refused counts against the
+ * account and the source address (card testing), a payment made marks the account as a paying one and counts its
+ * tickets for its event. Counted after the write applied, so once per order; a crash before it loses the count,
+ * which only makes screening more lenient. Orders created before screening carry no risk keys and count nothing.
+ */
+const countForFraudScreening = async (ctx: IpnDeps, order: Order, target: OrderStatus, at: string) => {
+  const keys = order.riskKeys;
+  if (!keys || order.status === 'COMPLETED') return;
+  const when = new Date(at);
+  if (target === 'FAILED') {
+    await bestEffort(ctx, 'fraud screening failure count', () => ctx.risk.recordFailure(keys, when));
+  } else if (target === 'COMPLETED') {
+    const eventId = order.metadata?.[EVENT_ID_METADATA_KEY];
+    await bestEffort(ctx, 'fraud screening payment count', () =>
+      ctx.risk.recordPaid(
+        {
+          keys: { customer: keys.customer, phone: order.phoneHash },
+          tickets: order.items.reduce((sum, item) => sum + item.quantity, 0),
+          ...(eventId ? { eventId } : {}),
+        },
+        when,
+      ),
+    );
+  }
+};
+
 const afterSettled = async (
   ctx: IpnDeps,
   order: Order,
@@ -192,6 +226,7 @@ const afterSettled = async (
 ) => {
   const { telemetry } = ctx;
   const dimensions = confirmed.paymentMethod ? { method: confirmed.paymentMethod } : undefined;
+  await countForFraudScreening(ctx, order, target, at);
   const metric = OUTCOME_METRIC[target as keyof typeof OUTCOME_METRIC];
   if (metric) telemetry.count(metric, 1, dimensions);
   if (target === 'COMPLETED') {
@@ -210,7 +245,12 @@ const afterSettled = async (
       type: 'manual-review-required',
       severity: 'warning',
       orderId: order.orderId,
-      summary: `A paid order of ${order.amount} XOF is above the review threshold (${review.thresholdXof} XOF) and awaits review`,
+      summary: `A paid order of ${order.amount} XOF awaits review: ${[
+        ...(review.thresholdXof !== undefined
+          ? [`above the review threshold (${review.thresholdXof} XOF)`]
+          : []),
+        ...(review.rules ? [`fraud screening (${review.rules.join(', ')})`] : []),
+      ].join('; ')}`,
     });
   }
   if (set.late) {

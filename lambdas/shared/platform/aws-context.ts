@@ -8,11 +8,16 @@ import type { ReportDeps } from '../domain/daily-report';
 import { createPaydunyaClient } from '../paydunya/paydunya.client';
 import { createDocumentClient } from '../store/dynamo-client';
 import { createDynamoPaymentStore } from '../store/dynamo-payment-store';
+import { createDynamoRiskCounters } from '../store/risk-counters';
 import { createDeployedSnsAlerts } from './aws-adapters';
 import { createPaydunyaCircuit } from './circuit-breaker';
 import { createDeduplicatingAlerts } from './deduplicating-alerts';
 import { requireEnv } from './env';
-import { APPCONFIG_EXTENSION_DEFAULT_PORT, createExtensionFlags } from './extension-flags';
+import {
+  APPCONFIG_EXTENSION_DEFAULT_PORT,
+  createExtensionFlags,
+  createExtensionFraudRules,
+} from './extension-flags';
 import { extensionPort } from './extension-http';
 import { createExtensionSecrets, SECRETS_EXTENSION_DEFAULT_PORT } from './extension-secrets';
 import { createJwtAuthenticator } from './jwt-authenticator';
@@ -46,13 +51,17 @@ export type AdminContext = ReportDeps & RefundDeps;
 const DEFAULT_PAYDUNYA_TIMEOUT_MS = 8_000;
 const positiveInt = z.coerce.number().int().positive();
 
-const buildBaseContext = (): BaseContext => {
+/** The base context, and its document client for the other adapters on the same table (one pool per container). */
+const buildTable = () => {
   logger.appendPersistentKeys({ stage: requireEnv(ENV.stage) });
-  return {
-    store: createDynamoPaymentStore(createDocumentClient(), requireEnv(ENV.tableName)),
+  const documents = createDocumentClient();
+  const tableName = requireEnv(ENV.tableName);
+  const base: BaseContext = {
+    store: createDynamoPaymentStore(documents, tableName),
     telemetry: createPowertoolsTelemetry(logger, metrics),
     clock: { now: () => new Date() },
   };
+  return { base, documents, tableName };
 };
 
 /** The stage's identity provider (ENV.customerAuth, set by the CDK from the typed stage config). */
@@ -60,7 +69,7 @@ const customerAuth = (telemetry: BaseContext['telemetry']) =>
   createJwtAuthenticator(customerAuthSchema.parse(JSON.parse(requireEnv(ENV.customerAuth))), telemetry);
 
 export const buildStatusContext = (): StatusContext => {
-  const base = buildBaseContext();
+  const { base } = buildTable();
   return { ...base, auth: customerAuth(base.telemetry) };
 };
 
@@ -94,7 +103,7 @@ export const buildWebhookContext = (): WebhookContext => {
     .min(500)
     .max(20_000)
     .parse(process.env[ENV.paydunyaTimeoutMs] ?? DEFAULT_PAYDUNYA_TIMEOUT_MS);
-  const base = buildBaseContext();
+  const { base, documents, tableName } = buildTable();
   const alerts = snsAlerts(stage, base);
   // One keep-alive pool and one circuit breaker per warm container (built once per cold start).
   const paydunya = createPaydunyaClient({
@@ -108,6 +117,8 @@ export const buildWebhookContext = (): WebhookContext => {
     // Secret values, once read, are redacted from every log line wherever they appear.
     secrets: redactingSecrets(extensionSecrets(base.telemetry)),
     alerts,
+    // Fraud screening's counters: the webhook counts failed and paid orders on them.
+    risk: createDynamoRiskCounters(documents, tableName, { telemetry: base.telemetry }),
   };
 };
 
@@ -142,6 +153,13 @@ export const buildCreatePaymentContext = (): AppContext => {
     ...webhook,
     auth: customerAuth(webhook.telemetry),
     flags: appConfigFlags(webhook.telemetry),
+    fraudRules: createExtensionFraudRules({
+      application: requireEnv(ENV.appConfigApplication),
+      environment: requireEnv(ENV.appConfigEnvironment),
+      profile: requireEnv(ENV.appConfigFraudRulesProfile),
+      port: extensionPort(process.env[ENV.appConfigExtensionPort], APPCONFIG_EXTENSION_DEFAULT_PORT),
+      telemetry: webhook.telemetry,
+    }),
     keys: createDeployedKmsKeyManager(requireEnv(ENV.piiKeyArn)),
     config: {
       stage: requireEnv(ENV.stage),

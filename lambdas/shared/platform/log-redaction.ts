@@ -9,7 +9,7 @@ export const REDACTED = '[REDACTED]';
 /**
  * Field names whose values never reach a log line, compared without case, `-` or `_` (so `customer_email`,
  * `customerEmail` and `Customer-Email` are one name): customer contact data, PayDunya keys and tokens, the
- * signing secret, the IPN `hash`, callback signatures, credentials.
+ * signing secret, the IPN `hash`, callback signatures, credentials, complaint notes.
  */
 const SECRET_FIELDS = new Set([
   'email',
@@ -38,6 +38,9 @@ const SECRET_FIELDS = new Set([
   'cookie',
   'password',
   'plaintext',
+  // A complaint's note (support's summary, often in the customer's words): never passed to a log, and redacted if
+  // it ever is.
+  'note',
 ]);
 
 /** `name` is a customer's name under `customer` (an item's name elsewhere is fine to log). */

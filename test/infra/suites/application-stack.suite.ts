@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Resource } from 'aws-cdk-lib/aws-apigateway';
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { customerAuthSchema } from '../../../lambdas/shared/contract/auth';
 import { ENV } from '../../../lambdas/shared/contract/env';
@@ -9,10 +11,10 @@ import { METRIC_NAMESPACE, METRICS, SERVICE_NAME } from '../../../lambdas/shared
 import { LIMITS, ROUTES } from '../../../lambdas/shared/contract/routes';
 import { storeInfoSchema } from '../../../lambdas/shared/contract/store-info';
 import { TABLE } from '../../../lambdas/shared/contract/table';
-import { type StageName, stageFlags } from '../../../lib/config';
+import { type StageName, stageFlags, stageFraudRules } from '../../../lib/config';
 import { STAGE_CONFIGS, TRAFFIC_MODEL } from '../../../lib/config/stages';
 import { WAF_RULES } from '../../../lib/constructs/api-firewall';
-import { featureFlagsDocument } from '../../../lib/constructs/feature-flags';
+import { featureFlagsDocument, fraudRulesJsonSchema } from '../../../lib/constructs/feature-flags';
 import {
   APPCONFIG_EXTENSION_VARIABLES,
   SECRETS_EXTENSION_VARIABLES,
@@ -171,6 +173,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         [ENV.appConfigApplication]: { Ref: logicalIdOf(app.flags.application) },
         [ENV.appConfigEnvironment]: { Ref: logicalIdOf(app.flags.environment) },
         [ENV.appConfigProfile]: inTemplate(app, app.flags.profileId),
+        [ENV.appConfigFraudRulesProfile]: inTemplate(app, app.flags.fraudRulesProfileId),
         [ENV.paydunyaTimeoutMs]: String(config().paydunya.timeoutMs),
         [ENV.customerAttemptMax]: String(config().limits.customerAttempts.max),
         [ENV.customerAttemptWindowSeconds]: String(config().limits.customerAttempts.windowSeconds),
@@ -1006,6 +1009,14 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
   });
 
   describe('AppConfig feature flags', () => {
+    /** A HostedConfiguration's profile resource (its default child is the hosted version). */
+    const profileIdOf = (hosted: IConstruct) => logicalIdOf(hosted.node.findChild('ConfigurationProfile'));
+    /** The hosted version of one profile (flags, fraud rules): each profile has exactly one. */
+    const versionOf = (hosted: IConstruct) =>
+      onlyResource(get().application, 'AWS::AppConfig::HostedConfigurationVersion', (properties) =>
+        isDeepStrictEqual(properties.ConfigurationProfileId, { Ref: profileIdOf(hosted) }),
+      );
+
     it('is a feature flags profile (AWS.AppConfig.FeatureFlags) in one environment named after the stage', () => {
       get().application.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
         Type: 'AWS.AppConfig.FeatureFlags',
@@ -1027,7 +1038,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
     });
 
     it("deploys the stage's flags (defaults + overrides) in the FeatureFlags document format", () => {
-      const version = onlyResource(get().application, 'AWS::AppConfig::HostedConfigurationVersion');
+      const version = versionOf(get().stacks.application.flags.profile);
       expect(version.Properties.ContentType).toBe('application/json');
       const document = JSON.parse(String(version.Properties.Content)) as ReturnType<
         typeof featureFlagsDocument
@@ -1053,7 +1064,7 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
 
     const refundCap = { dev: 1_000_000, staging: 50_000_000, prod: 1_000_000 }[stage];
     it(`deploys refunds_enabled like the other flags: on, with a daily cap of ${refundCap.toLocaleString('en')} XOF`, () => {
-      const version = onlyResource(get().application, 'AWS::AppConfig::HostedConfigurationVersion');
+      const version = versionOf(get().stacks.application.flags.profile);
       const document = JSON.parse(String(version.Properties.Content)) as ReturnType<
         typeof featureFlagsDocument
       >;
@@ -1068,6 +1079,37 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         enabled: true,
         daily_cap_xof: refundCap,
       });
+    });
+
+    it("deploys the stage's fraud rules as their own freeform profile, validated by the schema the code reads them with", () => {
+      const flags = get().stacks.application.flags;
+      const profile = onlyResource(get().application, 'AWS::AppConfig::ConfigurationProfile', (properties) =>
+        isDeepStrictEqual(properties.Name, 'fraud-rules'),
+      );
+      expect(profile.logicalId).toBe(profileIdOf(flags.fraudRules));
+      expect(profile.Properties.Type).toBe('AWS.Freeform');
+      // AppConfig refuses a new version (a threshold changed without a deploy) that the code would not read.
+      expect(profile.Properties.Validators).toEqual([
+        { Type: 'JSON_SCHEMA', Content: JSON.stringify(fraudRulesJsonSchema()) },
+      ]);
+      const version = versionOf(flags.fraudRules);
+      expect(JSON.parse(String(version.Properties.Content))).toEqual(stageFraudRules(config()));
+      // One deployment per environment at a time: the rules wait for the flags' deployment.
+      const deployments = resourcesOf(get().application, 'AWS::AppConfig::Deployment');
+      const [rulesDeployment] = Object.values(deployments).filter((deployment) =>
+        isDeepStrictEqual(deployment.Properties.ConfigurationProfileId, { Ref: profile.logicalId }),
+      );
+      expect(rulesDeployment).toBeDefined();
+      const dependsOn = (get().application.toJSON().Resources as Record<string, { DependsOn?: string[] }>)[
+        Object.entries(deployments).find(([, d]) => d === rulesDeployment)?.[0] ?? ''
+      ]?.DependsOn;
+      const flagsDeployment = Object.keys(deployments).find((id) =>
+        isDeepStrictEqual(deployments[id]?.Properties.ConfigurationProfileId, {
+          Ref: profileIdOf(flags.profile),
+        }),
+      );
+      expect(flagsDeployment).toBeDefined();
+      expect(dependsOn ?? []).toContain(flagsDeployment);
     });
 
     it(`rolls out with the stage's strategy`, () => {
@@ -1131,6 +1173,10 @@ export const applicationStackSuite = (stage: StageName, get: () => SynthesizedSt
         ReadFlags: allow(
           ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
           app().flags.configurationArn,
+        ),
+        ReadFraudRules: allow(
+          ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
+          app().flags.fraudRulesConfigurationArn,
         ),
       });
     });
