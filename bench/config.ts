@@ -102,7 +102,7 @@ const paydunyaEnv = {
  */
 const authEnv = { [ENV.customerAuth]: JSON.stringify(customerAuthSchema.parse(stageConfig.auth)) };
 
-/** What create-payment gets on top (PII key, checkout URLs, store block, attempt limits, AppConfig ids). */
+/** What create-payment gets on top (PII key, checkout URLs, store block, attempt limits, AppConfig ids: flags and fraud rules). */
 const createEnv = {
   [ENV.piiKeyArn]: arn('kms', 'key/0a1b2c3d-4e5f-6789-abcd-ef0123456789'),
   [ENV.returnUrl]: stageConfig.urls.returnUrl,
@@ -113,6 +113,7 @@ const createEnv = {
   [ENV.appConfigApplication]: 'abc1234',
   [ENV.appConfigEnvironment]: 'def5678',
   [ENV.appConfigProfile]: 'ghi9012',
+  [ENV.appConfigFraudRulesProfile]: 'jkl3456',
 };
 
 const apiEvent = (fields: Record<string, unknown>) => ({

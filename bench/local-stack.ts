@@ -10,11 +10,13 @@ import type { AppContext } from '../lambdas/shared/domain/context';
 import type { HttpFetch } from '../lambdas/shared/paydunya/keep-alive-fetch';
 import { createDocumentClient } from '../lambdas/shared/store/dynamo-client';
 import { createDynamoPaymentStore } from '../lambdas/shared/store/dynamo-payment-store';
-import { stageFlags } from '../lib/config';
+import { createDynamoRiskCounters } from '../lambdas/shared/store/risk-counters';
+import { stageFlags, stageFraudRules } from '../lib/config';
 import { ensureTable } from '../local/create-table';
 import { LOCAL_AWS } from '../local/dynamodb-local';
 import type { LocalSecrets } from '../local/local-adapters';
 import { buildLocalContext } from '../local/local-context';
+import { fraudRulesFileBeside } from '../local/local-files';
 import { type LocalIssuer, startLocalIssuer } from '../local/local-issuer';
 import { sha512Hex } from '../local/paydunya-simulator/envelope';
 import { type Simulator, startSimulator } from '../local/paydunya-simulator/simulator';
@@ -81,6 +83,8 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
   };
   await writeFile(files.secretsFile, JSON.stringify(secrets));
   await writeFile(files.flagsFile, JSON.stringify(flags));
+  // The stage's fraud rules, read on every checkout as locally (fraudRulesFileBeside).
+  await writeFile(fraudRulesFileBeside(files.flagsFile), JSON.stringify(stageFraudRules(stageConfig)));
   await writeFile(files.alertsLog, '');
 
   const tableName = `bench-${randomUUID()}`;
@@ -126,6 +130,8 @@ export const startBenchStack = async (endpoint: string): Promise<BenchStack> => 
       return {
         ...base,
         store: createDynamoPaymentStore(doc, tableName),
+        // Fraud screening's counters on the same instrumented client: their reads and writes are timed and counted.
+        risk: createDynamoRiskCounters(doc, tableName, { telemetry: base.telemetry }),
         secrets: lambdaLikeSecrets(files.secretsFile),
         flags: lambdaLikeFlags(files.flagsFile),
       };

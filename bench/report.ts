@@ -699,10 +699,12 @@ const findings = (
       `(create ${ratio(c, 'p50').toFixed(2)}× against ≤ ${TARGETS.overheadRatio.create}×, +${ms(ec.total)} ms at p50; ` +
       `IPN ${ratio(w, 'p50').toFixed(2)}× against ≤ ${TARGETS.overheadRatio.webhook}×, +${ms(ew.total)} ms). ` +
       `DynamoDB: create makes ${c.handler.dynamoCalls} calls where the baseline makes ${c.baseline.dynamoCalls} ` +
-      '(the early Idempotency-Key read; the key record, the order, the attempt windows of the phone and of the ' +
+      '(the early Idempotency-Key read; fraud screening’s BatchGet of 9 counter items, then its 4 counter writes ' +
+      'sent at once; the key record, the order, the attempt windows of the phone and of the ' +
       'account, and the limit share written at once, five calls in one round trip; the PENDING write), ' +
       `+${ms(ec.dynamo)} ms; the IPN ${w.handler.dynamoCalls} instead of ${w.baseline.dynamoCalls} (the order read, ` +
-      `the settlement write): +${ms(ew.dynamo)} ms. DynamoDB Local answers ` +
+      'the settlement write, and fraud screening’s count of the payment: the account’s profile, and the tickets ' +
+      `on the account’s and the phone’s items when the checkout names its event): +${ms(ew.dynamo)} ms. DynamoDB Local answers ` +
       `${[...single, ...tx].map((t) => `${t.command} in ${ms(t.latency.p50)} ms`).join(', ')} at p50. Our own CPU ` +
       `(zod, HKDF + HMAC, the AES-GCM envelope, qs, JSON logs, EMF, and in create the ES256 token check, ` +
       `~${ms(r.worker.latency.auth.verify.p50)} ms) adds ${ms(ec.own)} ms to create and ` +
@@ -727,9 +729,12 @@ const findings = (
       'admission, once at PENDING and once at COMPLETED, each a single-item write (its audit event lives in the ' +
       'order item’s own trail; 1 WCU per started KB, the order being 1–2 KB); admission also writes the ' +
       'Idempotency-Key record, two attempt windows (the phone’s and the account’s) and one daily-limit slice, one ' +
-      'unit each; the indexes take the order’s entries into `OPEN` and `byOwner` (the customer’s list) at ' +
+      'unit each; fraud screening counts the checkout on its 4 identities’ day items (account, phone, e-mail, IP: ' +
+      '4 units, issue 15) and the payment on the account’s profile (1, and 2 more with an event id); ' +
+      'the indexes take the order’s entries into `OPEN` and `byOwner` (the customer’s list) at ' +
       'admission, the token at PENDING, and at COMPLETED its leaving `OPEN` and ' +
-      'entering `byDay`. No transaction on the paid path (an unpaid end gives its limit share back in one). In ' +
+      'entering `byDay`. No transaction on the paid path (an unpaid end gives its limit share back in one). ' +
+      `The ${TARGETS.wcuPerLifecycle}-unit target predates screening and is kept: what screening costs shows as the miss. In ` +
       `money: ${usd((awsWrite * r.costInput.payments * 0.625) / 1e6)} a month for 10,000 payments.`,
   );
 
