@@ -495,31 +495,43 @@ export class PaymentFunction extends Construct {
    * the session and polls with the function's role.
    */
   readsFlags(flags: FlagsSource): this {
-    addAppConfigExtension(this, this.fn);
-    this.fn.addEnvironment(ENV.appConfigApplication, flags.applicationId);
-    this.fn.addEnvironment(ENV.appConfigEnvironment, flags.environmentId);
-    this.fn.addEnvironment(ENV.appConfigProfile, flags.profileId);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: 'ReadFlags',
-        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-        resources: [flags.configurationArn],
-      }),
+    return this.readsAppConfigProfile(
+      flags,
+      ENV.appConfigProfile,
+      flags.profileId,
+      'ReadFlags',
+      flags.configurationArn,
     );
-    return this;
   }
 
   /** The fraud screening rules (create-payment only), through the same AppConfig extension as the flags. */
   readsFraudRules(flags: FraudRulesSource): this {
+    return this.readsAppConfigProfile(
+      flags,
+      ENV.appConfigFraudRulesProfile,
+      flags.fraudRulesProfileId,
+      'ReadFraudRules',
+      flags.fraudRulesConfigurationArn,
+    );
+  }
+
+  /** One AppConfig profile through the extension: its ids in the environment, a session on it alone. */
+  private readsAppConfigProfile(
+    where: { readonly applicationId: string; readonly environmentId: string },
+    profileVariable: string,
+    profileId: string,
+    sid: string,
+    configurationArn: string,
+  ): this {
     addAppConfigExtension(this, this.fn);
-    this.fn.addEnvironment(ENV.appConfigApplication, flags.applicationId);
-    this.fn.addEnvironment(ENV.appConfigEnvironment, flags.environmentId);
-    this.fn.addEnvironment(ENV.appConfigFraudRulesProfile, flags.fraudRulesProfileId);
+    this.fn.addEnvironment(ENV.appConfigApplication, where.applicationId);
+    this.fn.addEnvironment(ENV.appConfigEnvironment, where.environmentId);
+    this.fn.addEnvironment(profileVariable, profileId);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'ReadFraudRules',
+        sid,
         actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-        resources: [flags.fraudRulesConfigurationArn],
+        resources: [configurationArn],
       }),
     );
     return this;

@@ -32,6 +32,11 @@ export interface Screened {
   readonly decision: RiskDecision;
 }
 
+/**
+ * What counters that could not be read stand for: no activity, and a customer who has paid before (NO_SIGNALS in
+ * fraud-screening.ts), so that a failed read neither sends a returning customer's large basket to review as a first
+ * purchase nor records them as a new account on their address. Both only make screening more lenient.
+ */
 const NOTHING_SEEN: RiskHistory = {
   days: {
     customer: { today: EMPTY_RISK_DAY, yesterday: EMPTY_RISK_DAY },
@@ -39,7 +44,7 @@ const NOTHING_SEEN: RiskHistory = {
     email: { today: EMPTY_RISK_DAY, yesterday: EMPTY_RISK_DAY },
     ip: { today: EMPTY_RISK_DAY, yesterday: EMPTY_RISK_DAY },
   },
-  customerHasPaid: false,
+  customerHasPaid: true,
 };
 
 /**
