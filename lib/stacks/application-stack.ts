@@ -16,6 +16,7 @@ import { ApiFirewall } from '../constructs/api-firewall';
 import { AsyncFailures } from '../constructs/async-failures';
 import { CustomerComplaints } from '../constructs/customer-complaints';
 import { FeatureFlags } from '../constructs/feature-flags';
+import { FraudKpis } from '../constructs/fraud-kpis';
 import { FulfilmentOperations } from '../constructs/fulfilment-operations';
 import { PaymentEvents } from '../constructs/payment-events';
 import { PaymentFunction } from '../constructs/payment-function';
@@ -352,6 +353,7 @@ export class ApplicationStack extends Stack {
       topics: this.alerts,
       dashboard: this.monitoring.dashboard,
     });
+    new FraudKpis(this, 'FraudKpis', { dashboard: this.monitoring.dashboard });
 
     this.restoreDrill = RESTORE_DRILL_STAGES.includes(config.stage)
       ? new RestoreDrill(this, 'BackupRestoreDrill', {

@@ -7,6 +7,7 @@ import { dataStackSuite } from './suites/data-stack.suite';
 import { deployOrderSuite } from './suites/deploy-order.suite';
 import { eventsAndRefundsSuite } from './suites/events-and-refunds.suite';
 import { firstDeploySuite } from './suites/first-deploy.suite';
+import { fraudKpisSuite } from './suites/fraud-kpis.suite';
 import { guardrailsSuite } from './suites/guardrails.suite';
 import { operationsSuite } from './suites/operations.suite';
 import { rolloutSuite } from './suites/rollout.suite';
@@ -38,4 +39,5 @@ describe.each(STAGES)('stage %s', (stage) => {
   describe('deploy order and cross-stack outputs (issue 14)', () => deployOrderSuite(get));
   describe("rollouts roll back for the new version's faults only (issue 14)", () => rolloutSuite(get));
   describe('complaints: an IAM route and the rollback alarm (issue 15)', () => complaintsSuite(stage, get));
+  describe('fraud and complaint KPIs on the dashboard (issue 15)', () => fraudKpisSuite(get));
 });

@@ -29,7 +29,21 @@ export const METRICS = {
   latePayment: 'LatePayment',
   /** A daily report re-issued as a new revision because an event changed a day already reported. */
   reportRevised: 'ReportRevised',
+  /**
+   * An operator's review decision, dimensions `decision` (approve, reject) and `flagged` (`yes` when fraud screening
+   * had sent the checkout to review, `no` when only the amount did): the dashboard's live precision reads it.
+   */
   reviewDecided: 'ReviewDecided',
+  /**
+   * A payment labelled as fraud (an `unauthorized` complaint or a review rejection; once per payment), dimensions
+   * `source` (complaint, review-rejected) and `flagged` (yes, no: as ReviewDecided). docs/fraud-kpis.md.
+   */
+  fraudLabelled: 'FraudLabelled',
+  /**
+   * Checkouts by the country the request carries (dimension `country`, ISO alpha-2), only when it carries one: a
+   * country never seen is never a billed metric.
+   */
+  checkoutCountry: 'CheckoutCountry',
   /**
    * Customer complaints recorded by support (POST /payments/{orderId}/complaints), dimension `category`. The total
    * on `service` alone is what the rollback alarm counts (THRESHOLDS.complaints).

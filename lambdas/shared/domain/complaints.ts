@@ -3,6 +3,7 @@ import { LIMITS } from '../contract/routes';
 import { canonicalJson } from './canonical-json';
 import type { AppContext } from './context';
 import { sha256Hex } from './crypto';
+import { reissueReportIfBuilt } from './daily-report';
 import { ConflictError, IdempotencyConflictError, NotFoundError, StoreBusyError } from './errors';
 import { newOrderId, ORDER_ID_PATTERN } from './ids';
 import type { Complaint, ComplaintCategory, FraudLabel, Order } from './order';
@@ -12,7 +13,8 @@ export const COMPLAINT_ID_PATTERN = /^CP[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Reads and conditional writes tried before giving up under contention (StoreBusyError: 503, retry later). */
 const MAX_WRITE_ATTEMPTS = 5;
 
-export type ComplaintDeps = Pick<AppContext, 'store' | 'telemetry' | 'clock'>;
+/** `alerts`: a complaint on an order of a day already reported re-issues that report (the on-call is told). */
+export type ComplaintDeps = Pick<AppContext, 'store' | 'telemetry' | 'clock' | 'alerts'>;
 
 export interface ComplaintInput {
   readonly orderId: string;
@@ -50,7 +52,9 @@ const answer = (order: Order, complaint: Complaint, replayed: boolean) => ({
  * of the order item on its version keeps the complaint in the order's `complaints`, appends the audit event
  * (category and id, never the note: the trail is shown to the customer) and, for `unauthorized`, labels the
  * payment as fraud unless it already is. A lost race re-reads and tries again; then the complaint is counted
- * (ComplaintRecorded, by category), once per complaint whatever is retried.
+ * (ComplaintRecorded, by category; FraudLabelled when it labelled the payment), once per complaint whatever is
+ * retried. A complaint counts in the complaint rate of the day its order was booked on (docs/fraud-kpis.md): if that
+ * day's report was already made, it is re-issued as a new revision (best effort, as for review decisions).
  * Any order may be complained about, paid or not: a customer charged for an order we show as failed is exactly
  * what support must be able to record.
  */
@@ -107,13 +111,27 @@ export const recordComplaint = async (ctx: ComplaintDeps, input: ComplaintInput)
     });
     if (result !== 'applied') continue;
     ctx.telemetry.count(METRICS.complaintRecorded, 1, { category: input.category });
+    if (label) {
+      ctx.telemetry.count(METRICS.fraudLabelled, 1, {
+        source: label.source,
+        flagged: order.risk ? 'yes' : 'no',
+      });
+    }
     ctx.telemetry.info('complaint recorded', {
       orderId: order.orderId,
       complaintId: complaint.complaintId,
       category: input.category,
       fraudLabelled: label !== undefined,
     });
-    return answer({ ...order, ...(label ? { fraudLabel: label } : {}) }, complaint, false);
+    const recorded: Order = {
+      ...order,
+      complaints: { ...order.complaints, [complaint.complaintId]: complaint },
+      ...(label ? { fraudLabel: label } : {}),
+    };
+    if (order.bookedDay) {
+      await reissueReportIfBuilt(ctx, order.bookedDay, `a complaint on order ${order.orderId}`, [recorded]);
+    }
+    return answer(recorded, complaint, false);
   }
   throw new StoreBusyError(`record complaint on ${input.orderId}`, 'conflict');
 };

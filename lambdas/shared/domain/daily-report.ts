@@ -8,6 +8,7 @@ export type ReportDeps = Pick<AppContext, 'store' | 'alerts' | 'telemetry' | 'cl
 import { StoreBusyError } from './errors';
 import { isPaid, ORDER_STATUSES, type Order, type OrderStatus, type RefundStatus } from './order';
 import type { BookedOrder } from './ports';
+import { type ComplaintFigures, type FraudFigures, kpisOf, percent } from './report-kpis';
 
 /**
  * Attempts that failed: PayDunya refused or failed the payment, or could not start it. Customer cancellations
@@ -46,6 +47,13 @@ export interface DailyReport {
   readonly refunds: RefundFigures;
   /** Money kept: paid less refunds paid back. */
   readonly netXof: number;
+  /** Complaints on the day's orders and the complaint rate (docs/fraud-kpis.md). */
+  readonly complaints: ComplaintFigures;
+  /**
+   * Fraud screening's reviews among the day's orders, per rule, and its precision and recall against the fraud
+   * labels (docs/fraud-kpis.md). Blocked checkouts leave no order: they are not here (FraudRuleFired on the dashboard).
+   */
+  readonly fraud: FraudFigures;
 }
 
 export interface RefundFigures {
@@ -68,10 +76,11 @@ const add = (tally: Tally | undefined, amount: number): Tally => ({
  */
 export const buildReport = (
   day: string,
-  orders: Iterable<BookedOrder>,
+  booked: Iterable<BookedOrder>,
   generatedAt: string,
   revision = 1,
 ): DailyReport => {
+  const orders = [...booked];
   const byStatus: Partial<Record<OrderStatus, Tally>> = {};
   const byPaymentMethod: Record<string, Tally> = {};
   let all: Tally = { count: 0, amountXof: 0 };
@@ -125,6 +134,7 @@ export const buildReport = (
     awaitingReview,
     refunds,
     netXof: paid.amountXof - refunds.succeeded.amountXof,
+    ...kpisOf(orders),
   };
 };
 
@@ -147,6 +157,9 @@ const bookedView = (order: Order): BookedOrder => ({
   ...(order.bookedAt ? { bookedAt: order.bookedAt } : {}),
   ...(order.refunds ? { refunds: order.refunds } : {}),
   ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
+  ...(order.risk ? { risk: order.risk } : {}),
+  ...(order.complaints ? { complaints: order.complaints } : {}),
+  ...(order.fraudLabel ? { fraudLabel: order.fraudLabel } : {}),
 });
 
 /**
@@ -165,6 +178,32 @@ const bookedOn = async (ctx: ReportDeps, day: string, fresh: readonly Order[]): 
 
 /** The report's figures, whatever order a stored copy's fields come back in. */
 const figures = ({ revision: _r, generatedAt: _g, ...rest }: DailyReport) => canonicalJson(rest);
+
+const complaintsOf = (report: DailyReport) =>
+  Object.values(report.complaints.byCategory).reduce((sum, count) => sum + count, 0);
+
+/** The complaint and fraud figures that changed (docs/fraud-kpis.md). */
+const describeKpiChange = (before: DailyReport, after: DailyReport): string[] => {
+  const changes: string[] = [];
+  for (const [name, a, b] of [
+    ['complaints', complaintsOf(before), complaintsOf(after)],
+    ['paid orders complained about', before.complaints.paidOrders, after.complaints.paidOrders],
+    ['unpaid orders complained about', before.complaints.unpaidOrders, after.complaints.unpaidOrders],
+    ['sent to review by screening', before.fraud.sentToReview, after.fraud.sentToReview],
+    ['paid and sent to review', before.fraud.flagged, after.fraud.flagged],
+    ['labelled as fraud', before.fraud.labelled, after.fraud.labelled],
+  ] as const) {
+    if (a !== b) changes.push(`${name} ${a} → ${b}`);
+  }
+  for (const [name, a, b] of [
+    ['complaint rate', before.complaints.rate, after.complaints.rate],
+    ['fraud precision', before.fraud.precision, after.fraud.precision],
+    ['fraud recall', before.fraud.recall, after.fraud.recall],
+  ] as const) {
+    if (percent(a) !== percent(b)) changes.push(`${name} ${percent(a)} → ${percent(b)}`);
+  }
+  return changes;
+};
 
 /** What changed between two revisions, for the on-call: "paid 12 → 11 (180000 → 165000 XOF); …". */
 export const describeChange = (before: DailyReport, after: DailyReport): string => {
@@ -186,13 +225,34 @@ export const describeChange = (before: DailyReport, after: DailyReport): string 
   ] as const) {
     if (a !== b) changes.push(`${name} ${a} → ${b}`);
   }
+  // Reports stored before complaints and fraud screening have neither: their next revision adds them.
+  if (!before.complaints || !before.fraud) changes.push('complaint and fraud KPIs added');
+  else changes.push(...describeKpiChange(before, after));
   return changes.join('; ') || 'figures unchanged';
 };
 
 const summaryOf = (report: DailyReport) =>
   `${report.paid.count} paid (${report.paid.amountXof} XOF) of ${report.orders} orders, success rate ${
     report.successRate === null ? 'n/a' : `${(report.successRate * 100).toFixed(1)}%`
-  }, ${report.latePayments.count} late payments, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review, refunds ${report.refunds.succeeded.count} paid back (${report.refunds.succeeded.amountXof} XOF) and ${report.refunds.inProgress.count + report.refunds.manual.count} open, net ${report.netXof} XOF`;
+  }, ${report.latePayments.count} late payments, ${report.discrepancies} discrepancies, ${report.awaitingReview} awaiting review, refunds ${report.refunds.succeeded.count} paid back (${report.refunds.succeeded.amountXof} XOF) and ${report.refunds.inProgress.count + report.refunds.manual.count} open, net ${report.netXof} XOF. ${kpiSummaryOf(report)}`;
+
+/** The KPIs of docs/fraud-kpis.md in words, each with what it is a share of. */
+export const kpiSummaryOf = ({
+  complaints,
+  fraud,
+  paid,
+}: Pick<DailyReport, 'complaints' | 'fraud' | 'paid'>) => {
+  const rules = Object.entries(fraud.reviewsByRule)
+    .map(([rule, count]) => `${rule} ${count}`)
+    .join(', ');
+  return [
+    `Complaint rate ${percent(complaints.rate)} (${complaints.paidOrders} of ${paid.count} paid orders complained about)`,
+    `fraud screening sent ${fraud.sentToReview} orders to review${rules ? ` (${rules})` : ''}`,
+    `precision ${percent(fraud.precision)} (${fraud.flaggedAndLabelled} of ${fraud.flagged} paid orders sent to review labelled fraud)`,
+    `recall ${percent(fraud.recall)} (${fraud.flaggedAndLabelled} of ${fraud.labelled} paid orders labelled fraud had been sent to review)`,
+    'blocked checkouts leave no order and are not counted here (dashboard: FraudRuleFired)',
+  ].join('; ');
+};
 
 /**
  * Builds the day's report and stores it as a new revision if its figures differ from the stored one (the first
@@ -235,6 +295,12 @@ export const publishReport = async (
         awaitingReview: report.awaitingReview,
         refundedXof: report.refunds.succeeded.amountXof,
         netXof: report.netXof,
+        complaintRate: report.complaints.rate ?? undefined,
+        paidOrdersComplainedAbout: report.complaints.paidOrders,
+        sentToReviewByScreening: report.fraud.sentToReview,
+        fraudLabelled: report.fraud.labelled,
+        fraudPrecision: report.fraud.precision ?? undefined,
+        fraudRecall: report.fraud.recall ?? undefined,
       },
     });
     ctx.telemetry.count(previous ? METRICS.reportRevised : METRICS.dailyReportPublished);

@@ -106,6 +106,9 @@ export type BookedOrder = Pick<
   | 'refunds'
   | 'refundedAmount'
   | 'fulfilment'
+  | 'risk'
+  | 'complaints'
+  | 'fraudLabel'
 >;
 
 /** One revision of a day's report, as stored. */

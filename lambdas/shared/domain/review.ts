@@ -74,7 +74,9 @@ export const decideReview = async (ctx: ReportDeps & RefundDeps, input: ReviewDe
       'CONCURRENT_UPDATE',
     );
   }
-  ctx.telemetry.count(METRICS.reviewDecided, 1, { decision: input.decision });
+  const flagged = order.risk ? 'yes' : 'no';
+  ctx.telemetry.count(METRICS.reviewDecided, 1, { decision: input.decision, flagged });
+  if (label) ctx.telemetry.count(METRICS.fraudLabelled, 1, { source: label.source, flagged });
   if (refund) ctx.telemetry.count(METRICS.refundRequested, 1, { trigger: 'review-rejected' });
   // Paid out as far as PayDunya lets now (a refund that ends at once re-issues the report itself).
   const now = refund

@@ -94,6 +94,7 @@ export const screenCheckoutRisk = async (ctx: AppContext, input: ScreenInput): P
     ),
   );
   telemetry.count(METRICS.fraudScreened, 1, { decision: decision.decision });
+  if (input.source.country) telemetry.count(METRICS.checkoutCountry, 1, { country: input.source.country });
   for (const reason of decision.reasons) {
     telemetry.count(METRICS.fraudRuleFired, 1, { rule: reason.rule, decision: decision.decision });
   }
