@@ -306,8 +306,10 @@ describe('fraud screening at checkout', () => {
     await created(await checkout(other, checkoutOf(other, { amount: 5_000 })));
   });
 
-  it('unexpected country: a checkout whose edge says RU goes to review; BF or no country is allowed', async () => {
+  it('unexpected country: a checkout whose edge says RU goes to review; BF or no country is allowed; each country is counted for the dashboard', async () => {
     await h.setFraudRules(only({ unexpected_country: DEFAULT_FRAUD_RULES.unexpected_country }));
+    const russiaBefore = h.telemetry.counted(METRICS.checkoutCountry, 'country=RU');
+    const burkinaBefore = h.telemetry.counted(METRICS.checkoutCountry, 'country=BF');
     const customer = newCustomer();
     const body = checkoutOf(customer);
 
@@ -327,6 +329,9 @@ describe('fraud screening at checkout', () => {
     expect((await storedOrder(fromBurkina.orderId)).risk).toBeUndefined();
     const noCountry = await created(await checkout(customer, body));
     expect((await storedOrder(noCountry.orderId)).risk).toBeUndefined();
+    // CheckoutCountry, only for the requests that carried a country (the no-country checkout adds nothing).
+    expect(h.telemetry.counted(METRICS.checkoutCountry, 'country=RU')).toBe(russiaBefore + 2);
+    expect(h.telemetry.counted(METRICS.checkoutCountry, 'country=BF')).toBe(burkinaBefore + 1);
   });
 
   it('counters that cannot be read never fail a checkout and screen it leniently: a returning customer is not taken for a new one', async () => {
