@@ -671,8 +671,10 @@ const findings = (
         : '') +
       'What is left is node starting and V8 compiling the pinned SDK; not bundling the SDK is slower (above). ' +
       'Lambda runs Node 24 on Graviton and this machine was shared with other work (load average in the header), ' +
-      'so these are upper bounds. What to do: nothing more in the code — the remaining tens of milliseconds would ' +
-      'cost readable stack traces or a stubbed credential chain; if the first checkout after a quiet period must not ' +
+      'so these are upper bounds. What to do: nothing more in the code — the credential chain is already cut to its ' +
+      'environment link (lambda-credentials.ts), the remaining tens of milliseconds would cost readable stack ' +
+      'traces or rewrites of the SDK client and the schemas (bench/lean-build.md); if the first checkout after a ' +
+      'quiet period must not ' +
       `pay ~${(Math.max(...coldP50) / 1000).toFixed(2)} s, one provisioned-concurrency instance on create-payment’s ` +
       `\`live\` alias (${usd(provisionedMonth)} a ` +
       'month at 512 MB, arm64 list price); SnapStart is not available for Node.js.',

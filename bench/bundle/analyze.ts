@@ -19,7 +19,7 @@ export const packageOf = (path: string): string | undefined => {
 /** Families shown as one line: every `@aws-sdk/*` client with its `@smithy/*` runtime, Powertools utilities. */
 export const familyOf = (owner: string): string => {
   if (owner.startsWith('@aws-sdk/') || owner.startsWith('@smithy/')) return 'AWS SDK v3 (@aws-sdk, @smithy)';
-  if (owner.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, parameters)';
+  if (owner.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, tracer)';
   if (owner === 'qs') return 'qs (with side-channel, object-inspect, get-intrinsic…)';
   return owner;
 };
