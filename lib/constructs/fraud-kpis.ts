@@ -92,6 +92,8 @@ export class FraudKpis extends Construct {
         title: FRAUD_KPI_WIDGETS.decisions,
         width: 8,
         left: SCREENING_DECISIONS.map((decision) => count(METRICS.fraudScreened, { decision }, decision)),
+        // Checkouts screened blind (their counters could not be read): screening was lenient for them.
+        right: [count(METRICS.fraudCountersUnread, {}, 'screened without counters')],
       }),
       new GraphWidget({
         title: FRAUD_KPI_WIDGETS.blockedByRule,

@@ -351,8 +351,10 @@ describe('fraud screening at checkout', () => {
     expect((await storedOrder(returning.orderId)).risk).toBeUndefined();
 
     // The risk counters' read fails as a whole (throttled through every retry of the SDK).
+    const unreadBefore = h.telemetry.counted(METRICS.fraudCountersUnread);
     h.faults?.inject({ operation: 'BatchGetItem', pk: 'RISK#', error: 'ThrottlingException', times: 10 });
     const unread = await created(await checkout(regular, big));
+    expect(h.telemetry.counted(METRICS.fraudCountersUnread)).toBe(unreadBefore + 1);
     expect(h.faults?.counts().ThrottlingException).toBeGreaterThan(0);
     expect(h.telemetry.logs.some((log) => log.message.startsWith('risk counters could not be read'))).toBe(
       true,

@@ -45,6 +45,11 @@ export const METRICS = {
    */
   checkoutCountry: 'CheckoutCountry',
   /**
+   * A checkout screened without its counters (the read failed as a whole): screened on its own facts, leniently. A
+   * run of them means screening is blind; the dashboard shows it beside the decisions.
+   */
+  fraudCountersUnread: 'FraudCountersUnread',
+  /**
    * Customer complaints recorded by support (POST /payments/{orderId}/complaints), dimension `category`. The total
    * on `service` alone is what the rollback alarm counts (THRESHOLDS.complaints).
    */

@@ -73,6 +73,7 @@ export const screenCheckoutRisk = async (ctx: AppContext, input: ScreenInput): P
   const [rules, history] = await Promise.all([
     ctx.fraudRules.get(),
     risk.read(keys, now).catch((error: unknown) => {
+      telemetry.count(METRICS.fraudCountersUnread, 1);
       telemetry.warn('risk counters could not be read; screening this checkout on its own facts', {
         error: error instanceof Error ? error.name : String(error),
       });

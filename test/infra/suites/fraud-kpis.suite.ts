@@ -102,9 +102,10 @@ export const fraudKpisSuite = (get: () => SynthesizedStage): void => {
   });
 
   it('charts screening decisions, and one line per rule for blocked and for reviewed checkouts', () => {
-    expect(lines(FRAUD_KPI_WIDGETS.decisions)).toEqual(
-      SCREENING_DECISIONS.map((decision) => line(METRICS.fraudScreened, { decision })),
-    );
+    expect(lines(FRAUD_KPI_WIDGETS.decisions)).toEqual([
+      ...SCREENING_DECISIONS.map((decision) => line(METRICS.fraudScreened, { decision })),
+      line(METRICS.fraudCountersUnread, {}),
+    ]);
     for (const [title, decision] of [
       [FRAUD_KPI_WIDGETS.blockedByRule, 'block'],
       [FRAUD_KPI_WIDGETS.reviewedByRule, 'review'],
