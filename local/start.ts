@@ -30,7 +30,7 @@ import { startDynamoDbLocal, waitForDynamo } from './dynamodb-local';
 import { createHttpEventSink } from './event-sink';
 import { buildLocalContext, type LocalContextOptions } from './local-context';
 import { ISSUER_KEYS_FILE, LOCAL_DIR, localContextOptions, localDynamo, localEnv } from './local-env';
-import { prepareLocalFiles } from './local-files';
+import { fraudRulesFileBeside, prepareLocalFiles } from './local-files';
 import { startLocalIssuer } from './local-issuer';
 import { applyFaultsFromEnv } from './paydunya-simulator/faults';
 import { startSimulator } from './paydunya-simulator/simulator';
@@ -170,10 +170,12 @@ const main = async () => {
           : '  PayDunya        REAL sandbox (https://app.paydunya.com/sandbox-api/v1)',
         `  Secrets         ${files.secretsFile}`,
         `  Flags           ${files.flagsFile}   (edit to pause payments; read on every request)`,
+        `  Fraud rules     ${fraudRulesFileBeside(files.flagsFile)}   (screening thresholds; read on every checkout)`,
         `  Alerts          console and ${files.alertsLog}`,
         `  Sign-in         local issuer ${issuer.issuer} (JWKS at /.well-known/jwks.json; keys ${ISSUER_KEYS_FILE})`,
         `  Events          ${eventsFile}${env.EVENT_SINK_URLS.length > 0 ? ` and POST to ${env.EVENT_SINK_URLS.join(', ')}` : '  (EVENT_SINK_URLS to POST them too)'}`,
         '  Internal routes (IAM on AWS, loopback here): POST /payments/{orderId}/fulfilment, POST /payments/{orderId}/refunds,',
+        '                  POST /payments/{orderId}/complaints,',
         '                  GET /reservations/{reference}/payments, GET /admin/reports/{date}, POST /admin/orders/{orderId}/review',
         '',
         'Try it (customers sign in: a token for account "awa" from the local issuer):',
