@@ -6,6 +6,7 @@ import type { PaymentEvent } from '../../lambdas/shared/contract/events';
 import { DEFAULT_FRAUD_RULES, FRAUD_RULE, type FraudRules } from '../../lambdas/shared/contract/fraud';
 import { METRICS } from '../../lambdas/shared/contract/metrics';
 import { subjectHash } from '../../lambdas/shared/domain/crypto';
+import { kpiSummaryOf, publishReport } from '../../lambdas/shared/domain/daily-report';
 import { LOCAL_AWS } from '../../local/dynamodb-local';
 import { bodyOf, type Json } from '../support/json';
 import { type Harness, SCREENING_OFF, startHarness, validOrder } from './harness';
@@ -360,5 +361,23 @@ describe('fraud screening at checkout', () => {
       true,
     );
     expect((await storedOrder(unread.orderId)).risk).toBeUndefined();
+  });
+  it("the daily report counts the day's blocked checkouts by rule, exactly as their audit records say", async () => {
+    // Earlier tests of this file blocked checkouts today (card testing, a threshold lowered, refused payments).
+    const day = new Date().toISOString().slice(0, 10);
+    const records = (await scanAll()).filter(
+      (item) => String(item.sk).startsWith('BLOCK#') && String(item.at).startsWith(day),
+    );
+    expect(records.length).toBeGreaterThan(0);
+    const expected: Record<string, number> = {};
+    for (const record of records) {
+      for (const rule of new Set((record.reasons as { rule: string }[]).map((r) => r.rule))) {
+        expected[rule] = (expected[rule] ?? 0) + 1;
+      }
+    }
+    const report = await publishReport(h.ctx, day);
+    expect(report.fraud.blocked).toBe(records.length);
+    expect(report.fraud.blocksByRule).toEqual(expected);
+    expect(kpiSummaryOf(report)).toContain(`blocked ${records.length} checkouts (`);
   });
 });

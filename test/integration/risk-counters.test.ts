@@ -20,6 +20,7 @@ import {
   type RiskKeys,
 } from '../../lambdas/shared/domain/ports-fraud';
 import { createDocumentClient, DYNAMO_CLIENT_DEFAULTS } from '../../lambdas/shared/store/dynamo-client';
+import { blockedKey } from '../../lambdas/shared/store/keys';
 import {
   BLOCK_RECORD_DAYS,
   createDynamoRiskCounters,
@@ -716,6 +717,9 @@ describe('recordBlock: one audit record per blocked checkout', () => {
       {
         pk: `RISK#customer#${keys.customer}`,
         sk: `BLOCK#${blocked.at}#${blocked.blockId}`,
+        // Also under its day in the byDay index, for the daily report (one of the day's shards).
+        gsi3pk: blockedKey(blocked.at.slice(0, 10), blocked.blockId),
+        gsi3sk: `${blocked.at}#${blocked.blockId}`,
         blockId: blocked.blockId,
         at: blocked.at,
         amount: 500,

@@ -50,8 +50,14 @@ const dayArb = fc
   .integer({ min: 0, max: 40 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => orderArb(i))));
 
+/** Blocked checkouts of the day (no order): each with the one to three rules that blocked it. */
+const blocksArb = fc.array(
+  fc.record({ rules: fc.uniqueArray(fc.constantFrom(...RULES), { minLength: 1, maxLength: 3 }) }),
+  { maxLength: 20 },
+);
+
 /** The definitions of docs/fraud-kpis.md, written out again the slow way. */
-const bruteForce = (orders: readonly BookedOrder[]) => {
+const bruteForce = (orders: readonly BookedOrder[], blocks: readonly { rules: readonly string[] }[] = []) => {
   const paid = orders.filter((o) => o.status === 'COMPLETED' || o.status === 'REFUNDED');
   const unpaid = orders.filter((o) => !paid.includes(o));
   const hasComplaint = (o: BookedOrder) => Object.keys(o.complaints ?? {}).length > 0;
@@ -70,6 +76,11 @@ const bruteForce = (orders: readonly BookedOrder[]) => {
     const n = orders.filter((o) => o.risk?.rules.includes(rule)).length;
     if (n > 0) reviewsByRule[rule] = n;
   }
+  const blocksByRule: Record<string, number> = {};
+  for (const rule of RULES) {
+    const n = blocks.filter((b) => b.rules.includes(rule)).length;
+    if (n > 0) blocksByRule[rule] = n;
+  }
   const share = (a: number, b: number) => (b === 0 ? null : a / b);
   return {
     complaints: {
@@ -79,6 +90,8 @@ const bruteForce = (orders: readonly BookedOrder[]) => {
       byCategory,
     },
     fraud: {
+      blocked: blocks.length,
+      blocksByRule,
       sentToReview: orders.filter((o) => o.risk).length,
       reviewsByRule,
       flagged: flagged.length,
@@ -101,11 +114,11 @@ const expectShares = (actual: number | null, expected: number | null) => {
 };
 
 describe('daily report: complaint and fraud KPIs', () => {
-  it('equal a brute-force count over generated days of orders, complaints and labels', () => {
+  it('equal a brute-force count over generated days of orders, complaints, labels and blocked checkouts', () => {
     fc.assert(
-      fc.property(dayArb, (orders) => {
-        const report = buildReport('2026-03-01', orders, GENERATED_AT);
-        const expected = bruteForce(orders);
+      fc.property(dayArb, blocksArb, (orders, blocks) => {
+        const report = buildReport('2026-03-01', orders, GENERATED_AT, 1, blocks);
+        const expected = bruteForce(orders, blocks);
         const { rate, ...complaintCounts } = report.complaints;
         const { rate: expectedRate, ...expectedComplaintCounts } = expected.complaints;
         expect(complaintCounts).toEqual(expectedComplaintCounts);
@@ -176,6 +189,8 @@ describe('daily report: complaint and fraud KPIs', () => {
       GENERATED_AT,
     );
     expect(report.fraud).toEqual({
+      blocked: 0,
+      blocksByRule: {},
       sentToReview: 2,
       reviewsByRule: { customer_velocity: 2, phone_velocity: 1 },
       flagged: 2,
@@ -187,7 +202,19 @@ describe('daily report: complaint and fraud KPIs', () => {
     });
     expect(kpiSummaryOf(report)).toContain('customer_velocity 2, phone_velocity 1');
     expect(kpiSummaryOf(report)).toContain('precision 50.0% (1 of 2');
-    expect(kpiSummaryOf(report)).toContain('blocked checkouts leave no order');
+    expect(kpiSummaryOf(report)).toContain('blocked 0 checkouts, which leave no order');
+  });
+
+  it("blocked checkouts are counted by rule from their records, apart from precision and recall, and named in the report's text", () => {
+    const report = buildReport('2026-03-01', [paid('A')], GENERATED_AT, 1, [
+      { rules: [FRAUD_RULE.cardTesting] },
+      { rules: [FRAUD_RULE.cardTesting, FRAUD_RULE.disposableEmail] },
+    ]);
+    expect(report.fraud.blocked).toBe(2);
+    expect(report.fraud.blocksByRule).toEqual({ card_testing: 2, disposable_email: 1 });
+    expect(report.fraud.precision).toBeNull();
+    expect(report.fraud.recall).toBeNull();
+    expect(kpiSummaryOf(report)).toContain('blocked 2 checkouts (card_testing 2, disposable_email 1)');
   });
 
   it('a later complaint is a change the re-issue names', () => {

@@ -73,6 +73,9 @@ export const TABLE = {
         'risk',
         'complaints',
         'fraudLabel',
+        // Blocked checkouts' audit records (`BLOCKED#<day>#<n>`, no order): the rules that blocked each one.
+        'blockId',
+        'reasons',
       ],
     },
     /**

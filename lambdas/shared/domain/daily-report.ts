@@ -7,7 +7,7 @@ export type ReportDeps = Pick<AppContext, 'store' | 'alerts' | 'telemetry' | 'cl
 
 import { StoreBusyError } from './errors';
 import { isPaid, ORDER_STATUSES, type Order, type OrderStatus, type RefundStatus } from './order';
-import type { BookedOrder } from './ports';
+import type { BlockedOnDay, BookedOrder } from './ports';
 import { type ComplaintFigures, type FraudFigures, kpisOf, percent } from './report-kpis';
 
 /**
@@ -50,8 +50,9 @@ export interface DailyReport {
   /** Complaints on the day's orders and the complaint rate (docs/fraud-kpis.md). */
   readonly complaints: ComplaintFigures;
   /**
-   * Fraud screening's reviews among the day's orders, per rule, and its precision and recall against the fraud
-   * labels (docs/fraud-kpis.md). Blocked checkouts leave no order: they are not here (FraudRuleFired on the dashboard).
+   * Fraud screening's blocks of the day and reviews among the day's orders, per rule, and its precision and recall
+   * against the fraud labels (docs/fraud-kpis.md). Blocked checkouts leave no order: they are counted from their
+   * audit records and are in neither precision nor recall.
    */
   readonly fraud: FraudFigures;
 }
@@ -79,6 +80,7 @@ export const buildReport = (
   booked: Iterable<BookedOrder>,
   generatedAt: string,
   revision = 1,
+  blocks: Iterable<Pick<BlockedOnDay, 'rules'>> = [],
 ): DailyReport => {
   const orders = [...booked];
   const byStatus: Partial<Record<OrderStatus, Tally>> = {};
@@ -134,7 +136,7 @@ export const buildReport = (
     awaitingReview,
     refunds,
     netXof: paid.amountXof - refunds.succeeded.amountXof,
-    ...kpisOf(orders),
+    ...kpisOf(orders, blocks),
   };
 };
 
@@ -176,6 +178,13 @@ const bookedOn = async (ctx: ReportDeps, day: string, fresh: readonly Order[]): 
   return [...rows.values()];
 };
 
+/** The checkouts screening blocked on a day (their audit records; a block happens on the day it is recorded). */
+const blockedOn = async (ctx: ReportDeps, day: string): Promise<BlockedOnDay[]> => {
+  const blocks: BlockedOnDay[] = [];
+  for await (const block of ctx.store.listBlocked(day)) blocks.push(block);
+  return blocks;
+};
+
 /** The report's figures, whatever order a stored copy's fields come back in. */
 const figures = ({ revision: _r, generatedAt: _g, ...rest }: DailyReport) => canonicalJson(rest);
 
@@ -189,6 +198,8 @@ const describeKpiChange = (before: DailyReport, after: DailyReport): string[] =>
     ['complaints', complaintsOf(before), complaintsOf(after)],
     ['paid orders complained about', before.complaints.paidOrders, after.complaints.paidOrders],
     ['unpaid orders complained about', before.complaints.unpaidOrders, after.complaints.unpaidOrders],
+    // Reports stored before blocks were counted have no `blocked`: read as 0.
+    ['blocked by screening', before.fraud.blocked ?? 0, after.fraud.blocked],
     ['sent to review by screening', before.fraud.sentToReview, after.fraud.sentToReview],
     ['paid and sent to review', before.fraud.flagged, after.fraud.flagged],
     ['labelled as fraud', before.fraud.labelled, after.fraud.labelled],
@@ -242,15 +253,18 @@ export const kpiSummaryOf = ({
   fraud,
   paid,
 }: Pick<DailyReport, 'complaints' | 'fraud' | 'paid'>) => {
-  const rules = Object.entries(fraud.reviewsByRule)
-    .map(([rule, count]) => `${rule} ${count}`)
-    .join(', ');
+  const byRule = (counts: Readonly<Record<string, number>> | undefined) =>
+    Object.entries(counts ?? {})
+      .map(([rule, count]) => `${rule} ${count}`)
+      .join(', ');
+  const rules = byRule(fraud.reviewsByRule);
+  const blockRules = byRule(fraud.blocksByRule);
   return [
     `Complaint rate ${percent(complaints.rate)} (${complaints.paidOrders} of ${paid.count} paid orders complained about)`,
     `fraud screening sent ${fraud.sentToReview} orders to review${rules ? ` (${rules})` : ''}`,
     `precision ${percent(fraud.precision)} (${fraud.flaggedAndLabelled} of ${fraud.flagged} paid orders sent to review labelled fraud)`,
     `recall ${percent(fraud.recall)} (${fraud.flaggedAndLabelled} of ${fraud.labelled} paid orders labelled fraud had been sent to review)`,
-    'blocked checkouts leave no order and are not counted here (dashboard: FraudRuleFired)',
+    `blocked ${fraud.blocked} checkouts${blockRules ? ` (${blockRules})` : ''}, which leave no order and are in neither precision nor recall`,
   ].join('; ');
 };
 
@@ -273,6 +287,7 @@ export const publishReport = async (
       await bookedOn(ctx, day, options.fresh ?? []),
       generatedAt,
       (stored?.revision ?? 0) + 1,
+      await blockedOn(ctx, day),
     );
     if (previous && figures(previous) === figures(report)) return previous;
     if (!(await ctx.store.putReport(day, report.revision, report))) continue;
@@ -297,6 +312,7 @@ export const publishReport = async (
         netXof: report.netXof,
         complaintRate: report.complaints.rate ?? undefined,
         paidOrdersComplainedAbout: report.complaints.paidOrders,
+        blockedByScreening: report.fraud.blocked,
         sentToReviewByScreening: report.fraud.sentToReview,
         fraudLabelled: report.fraud.labelled,
         fraudPrecision: report.fraud.precision ?? undefined,

@@ -111,6 +111,12 @@ export type BookedOrder = Pick<
   | 'fraudLabel'
 >;
 
+/** What the daily report reads of a blocked checkout: which rules blocked it. */
+export interface BlockedOnDay {
+  readonly blockId: string;
+  readonly rules: readonly string[];
+}
+
 /** One revision of a day's report, as stored. */
 export interface StoredReport<R> {
   readonly revision: number;
@@ -136,6 +142,8 @@ export interface PaymentStore {
   listUnpaid(createdAfter: string, createdBefore: string): AsyncIterable<Pick<Order, 'orderId'>>;
   /** Settled orders booked on a day (byDay index; eventually consistent). */
   listBooked(day: string): AsyncIterable<BookedOrder>;
+  /** Checkouts fraud screening blocked on a day (their audit records in the byDay index; eventually consistent). */
+  listBlocked(day: string): AsyncIterable<BlockedOnDay>;
   /** Orders with a refund still REQUESTED or SUBMITTED (byStatus index). */
   listRefunding(): AsyncIterable<Pick<Order, 'orderId'>>;
   /**

@@ -1,5 +1,6 @@
 import type { ComplaintCategory, FraudLabel, Order } from './order';
 import { isPaid } from './order';
+import type { BlockedOnDay } from './ports';
 
 /**
  * The complaint and fraud-detection KPIs of a day's report, from the orders booked on it and their labels alone.
@@ -21,6 +22,10 @@ export interface ComplaintFigures {
 }
 
 export interface FraudFigures {
+  /** Checkouts fraud screening blocked on the day (no order: their audit records). */
+  readonly blocked: number;
+  /** The same by rule: a checkout counts once under each rule that blocked it. */
+  readonly blocksByRule: Readonly<Record<string, number>>;
   /** Orders of the day, in any status, that fraud screening sent to review (`risk` set at checkout). */
   readonly sentToReview: number;
   /** The same by rule: an order counts once under each rule that fired on it. */
@@ -48,7 +53,14 @@ const byKey = <T>(record: Record<string, T>): Record<string, T> =>
 
 export const kpisOf = (
   orders: Iterable<KpiOrder>,
+  blocks: Iterable<Pick<BlockedOnDay, 'rules'>> = [],
 ): { readonly complaints: ComplaintFigures; readonly fraud: FraudFigures } => {
+  let blocked = 0;
+  const blocksByRule: Record<string, number> = {};
+  for (const block of blocks) {
+    blocked++;
+    for (const rule of new Set(block.rules)) blocksByRule[rule] = (blocksByRule[rule] ?? 0) + 1;
+  }
   let paid = 0;
   let complainedPaid = 0;
   let complainedUnpaid = 0;
@@ -89,6 +101,8 @@ export const kpisOf = (
       byCategory: byKey(byCategory),
     },
     fraud: {
+      blocked,
+      blocksByRule: byKey(blocksByRule),
       sentToReview,
       reviewsByRule: byKey(reviewsByRule),
       flagged,

@@ -15,6 +15,7 @@ import type { AuditEvent, LimitHold, Order } from '../domain/order';
 import type { BookedOrder, PaymentStore, TransitionRequest, TransitionResult } from '../domain/ports';
 import { releaseItems } from './dynamo-limit-store';
 import {
+  blockedKeys,
   bookingKey,
   bookingKeys,
   orderKey,
@@ -65,6 +66,7 @@ type OrderStore = Pick<
   | 'listOpen'
   | 'listUnpaid'
   | 'listBooked'
+  | 'listBlocked'
   | 'listRefunding'
   | 'listByReference'
   | 'listByOwner'
@@ -367,6 +369,16 @@ export const createDynamoOrderStore = (client: DynamoDBDocumentClient, tableName
     async *listBooked(day) {
       for await (const item of queryAll(TABLE.indexes.byDay.name, 'gsi3pk', bookingKeys(day))) {
         yield strip<BookedOrder>(item);
+      }
+    },
+
+    async *listBlocked(day) {
+      for await (const item of queryAll(TABLE.indexes.byDay.name, 'gsi3pk', blockedKeys(day))) {
+        const reasons = Array.isArray(item.reasons) ? (item.reasons as { rule?: unknown }[]) : [];
+        yield {
+          blockId: String(item.blockId),
+          rules: reasons.map((reason) => String(reason.rule)),
+        };
       }
     },
   };

@@ -65,5 +65,15 @@ export const statusGroupKeys = (group: StatusGroup): string[] =>
 export const bookingKey = (day: string, orderId: string): string =>
   `BOOK#${day}#${shardOf(orderId, TABLE.shards.index)}`;
 
+/**
+ * A blocked checkout's audit record in the byDay index (`BLOCKED#<day>#<n>`, sharded like the bookings: an attack
+ * blocking many checkouts spreads over the shards): the daily report counts the day's blocks by rule from here.
+ */
+export const blockedKey = (day: string, blockId: string): string =>
+  `BLOCKED#${day}#${shardOf(blockId, TABLE.shards.index)}`;
+
+export const blockedKeys = (day: string): string[] =>
+  Array.from({ length: TABLE.shards.index }, (_, shard) => `BLOCKED#${day}#${shard}`);
+
 export const bookingKeys = (day: string): string[] =>
   Array.from({ length: TABLE.shards.index }, (_, shard) => `BOOK#${day}#${shard}`);

@@ -20,6 +20,7 @@ import {
   type RiskIdentity,
   type RiskKeys,
 } from '../domain/ports-fraud';
+import { blockedKey } from './keys';
 import { isConditionFailure, retryWrite } from './write-retry';
 
 /**
@@ -366,6 +367,9 @@ export const createDynamoRiskCounters = (
                 TableName: tableName,
                 Item: {
                   ...riskBlockKey(block),
+                  // In the byDay index under the day it happened, for the daily report's blocks per rule.
+                  gsi3pk: blockedKey(block.at.slice(0, 10), block.blockId),
+                  gsi3sk: `${block.at}#${block.blockId}`,
                   blockId: block.blockId,
                   at: block.at,
                   amount: block.amount,
