@@ -183,8 +183,16 @@ describe('fraud screening at checkout', () => {
     for (const contact of contactOf(tester)) expect(alertText).not.toContain(contact);
     expect(h.telemetry.counted(METRICS.fraudScreened, 'decision=block')).toBeGreaterThanOrEqual(1);
 
-    // A blocked caller keeps being refused; another customer from the same address is not.
+    expect(blocked[0]?.details).toMatchObject({ blockId: block.blockId, amountXof: 500 });
+
+    // A blocked caller keeps being refused, at any amount; each refusal is recorded, yet the on-call is paged once
+    // for the rule in the de-duplication window, not once per probe.
     await expectDeclined(await checkout(tester, small));
+    await expectDeclined(await checkout(tester, checkoutOf(tester, { amount: 700 })));
+    expect(await blocksOf(tester)).toHaveLength(3);
+    expect(
+      (await h.alerts()).slice(alertsBefore).filter((alert) => alert.type === 'fraud-blocked'),
+    ).toHaveLength(1);
     const bystander = newCustomer();
     await created(await checkout(bystander, checkoutOf(bystander, { amount: 500 })));
   });

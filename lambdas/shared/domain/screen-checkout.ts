@@ -118,8 +118,11 @@ export const screenCheckoutRisk = async (ctx: AppContext, input: ScreenInput): P
       ctx.alerts.publish({
         type: 'fraud-blocked',
         severity: 'critical',
-        summary: `Fraud screening blocked a checkout of ${input.request.amount} XOF: ${firedRules.join(', ')}`,
-        details: { blockId, rules: firedRules.join(',') },
+        // The rules alone in the summary: alerts are de-duplicated by summary, so a card tester's hundred blocks
+        // at a hundred amounts page once per rule set and window (the count in suppressedSinceLast), not a hundred
+        // times. The amount and the record's id are in the details.
+        summary: `Fraud screening blocked a checkout: ${firedRules.join(', ')}`,
+        details: { blockId, rules: firedRules.join(','), amountXof: input.request.amount },
       }),
     );
     throw new CheckoutDeclinedError();
