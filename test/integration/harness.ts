@@ -79,7 +79,15 @@ export interface Harness {
   itemCount(): Promise<number>;
   /** Every order item in the table, read by scan: the brute force reports and limits are checked against. */
   orders(): Promise<Json[]>;
-  alerts(): Promise<{ type: string; severity: string; orderId: string | null; summary: string }[]>;
+  alerts(): Promise<
+    {
+      type: string;
+      severity: string;
+      orderId: string | null;
+      summary: string;
+      details?: Record<string, unknown>;
+    }[]
+  >;
   /** Calls an internal (IAM on AWS) route as a service would: JSON body, optional Idempotency-Key. */
   internal(
     method: 'GET' | 'POST',
