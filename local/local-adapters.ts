@@ -30,6 +30,15 @@ export const createFileSecrets = (file: string): SecretsProvider => ({
   signingSecret: async () => (await readLocalSecrets(file)).signing_secret,
 });
 
+/** A hand-edited document that is not JSON reads as nothing: each piece then falls back as on AWS. */
+const jsonOrNothing = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Read on every call, so editing the file (for example pausing payments) takes effect at once. A hand edit that
  * breaks a flag (or the JSON) reads as that flag's safe value, with a warning naming it, as on AWS.
@@ -39,14 +48,7 @@ export const createFileFlags = (
   warn: (line: string) => void = (line) => console.warn(line),
 ): FlagsProvider => ({
   async get() {
-    const text = await readFile(file, 'utf8');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      raw = undefined;
-    }
-    const { flags, fallbacks } = readFlags(raw);
+    const { flags, fallbacks } = readFlags(jsonOrNothing(await readFile(file, 'utf8')));
     if (fallbacks.length > 0) {
       warn(
         `[flags] ${file}: safe values used for ${fallbacks.map((f) => `${f.flag} (${f.reason})`).join(', ')}`,
@@ -73,13 +75,7 @@ export const createFileFraudRules = (
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_FRAUD_RULES;
       throw error;
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      raw = undefined;
-    }
-    const { rules, fallbacks } = readFraudRules(raw);
+    const { rules, fallbacks } = readFraudRules(jsonOrNothing(text));
     if (fallbacks.length > 0) {
       warn(
         `[fraud rules] ${file}: defaults used for ${fallbacks.map((f) => `${f.rule} (${f.reason})`).join(', ')}`,

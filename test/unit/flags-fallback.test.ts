@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS, type Flags, readFlags, SAFE_FLAGS } from '../../lambdas/shared/contract/flags';
+import { DEFAULT_FRAUD_RULES } from '../../lambdas/shared/contract/fraud';
 import { featureFlagsDocument } from '../../lib/constructs/feature-flags';
-import { createFileFlags } from '../../local/local-adapters';
+import { createFileFlags, createFileFraudRules } from '../../local/local-adapters';
 
 /**
  * What AppConfig's data plane serves for an `AWS.AppConfig.FeatureFlags` profile: each flag as `{ enabled }`, plus
@@ -92,6 +93,28 @@ describe('local mode reads its flags file the same way', () => {
       expect(flags.manual_review.enabled).toBe(false);
       expect(flags.payments_enabled.enabled).toBe(true);
       expect(warnings).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('local fraud rules file: screening never turns itself off', () => {
+  it('a missing file reads as the defaults; a file that is not JSON reads as the defaults and says so; a rule switched off stays off', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fraud-rules-'));
+    try {
+      const file = join(dir, 'fraud-rules.json');
+      const warnings: string[] = [];
+      const rules = createFileFraudRules(file, (line) => warnings.push(line));
+      expect(await rules.get()).toEqual(DEFAULT_FRAUD_RULES);
+      expect(warnings).toEqual([]);
+
+      await writeFile(file, '{"card_testing": {"enabled": true,');
+      expect(await rules.get()).toEqual(DEFAULT_FRAUD_RULES);
+      expect(warnings.join('\n')).toMatch(/card_testing \(missing\)/);
+
+      await writeFile(file, JSON.stringify({ ...DEFAULT_FRAUD_RULES, card_testing: { enabled: false } }));
+      expect((await rules.get()).card_testing.enabled).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
