@@ -295,6 +295,12 @@ describe('daily reconciliation report', () => {
       expect(published.at(-1)?.summary).toContain('blocked 0 checkouts, which leave no order');
 
       // A complaint recorded later counts in the day of its order: that day's report is re-issued with it.
+      // The index rows the report is built from carry the complaints' categories, never support's notes.
+      const rows: Record<string, unknown>[] = [];
+      for await (const row of h.ctx.store.listBooked(today())) rows.push(row as Record<string, unknown>);
+      expect(rows.some((row) => Array.isArray(row.complaintCategories))).toBe(true);
+      expect(rows.filter((row) => 'complaints' in row || JSON.stringify(row).includes('"note"'))).toEqual([]);
+
       const quiet = paid.find((o) => !o.complaints);
       if (!quiet) throw new Error('the generated day has no paid order without a complaint');
       expect((await complain(quiet.orderId, 'not_received')).status).toBe(201);

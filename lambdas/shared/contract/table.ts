@@ -67,11 +67,11 @@ export const TABLE = {
         'refunds',
         // Reconcile finds paid orders ticketing has not acknowledged here (an acknowledgement updates the row).
         'fulfilment',
-        // The complaint and fraud KPIs (docs/fraud-kpis.md): screening's review and its rules, the complaints
-        // (their categories are what the report reads; the notes come along, as the index projects whole
-        // attributes) and the fraud label. Set at checkout, or by rare support and review writes.
+        // The complaint and fraud KPIs (docs/fraud-kpis.md): screening's review and its rules, the complaints'
+        // categories (never support's notes) and the fraud label. Set at checkout, or by rare support and review
+        // writes.
         'risk',
-        'complaints',
+        'complaintCategories',
         'fraudLabel',
         // Blocked checkouts' audit records (`BLOCKED#<day>#<n>`, no order): the rules that blocked each one.
         'blockId',

@@ -101,6 +101,7 @@ export const recordComplaint = async (ctx: ComplaintDeps, input: ComplaintInput)
       at,
       set: {
         complaints: { ...order.complaints, [complaint.complaintId]: complaint },
+        complaintCategories: [...(order.complaintCategories ?? []), input.category],
         ...(label ? { fraudLabel: label } : {}),
       },
       audit: {
@@ -126,6 +127,7 @@ export const recordComplaint = async (ctx: ComplaintDeps, input: ComplaintInput)
     const recorded: Order = {
       ...order,
       complaints: { ...order.complaints, [complaint.complaintId]: complaint },
+      complaintCategories: [...(order.complaintCategories ?? []), input.category],
       ...(label ? { fraudLabel: label } : {}),
     };
     if (order.bookedDay) {

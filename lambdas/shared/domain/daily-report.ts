@@ -160,7 +160,7 @@ const bookedView = (order: Order): BookedOrder => ({
   ...(order.refunds ? { refunds: order.refunds } : {}),
   ...(order.refundedAmount !== undefined ? { refundedAmount: order.refundedAmount } : {}),
   ...(order.risk ? { risk: order.risk } : {}),
-  ...(order.complaints ? { complaints: order.complaints } : {}),
+  ...(order.complaintCategories ? { complaintCategories: order.complaintCategories } : {}),
   ...(order.fraudLabel ? { fraudLabel: order.fraudLabel } : {}),
 });
 

@@ -139,6 +139,12 @@ export interface Order {
   /** Customers' complaints recorded by support, by id (at most LIMITS.complaint.maxPerOrder). */
   readonly complaints?: Readonly<Record<string, Complaint>>;
   /**
+   * The category of each of `complaints`, in the order they were recorded: what the byDay index carries for the
+   * daily report's complaint figures, so support's notes stay on the order item alone (and an order with many
+   * complaints does not make every later write of it an expensive index write).
+   */
+  readonly complaintCategories?: readonly ComplaintCategory[];
+  /**
    * Set once the payment is known to be fraudulent, by the first outcome that says so (never overwritten): what
    * fraud-detection precision and recall are measured against.
    */
@@ -307,6 +313,7 @@ export type TransitionFields = Partial<
     | 'refunds'
     | 'refundedAmount'
     | 'complaints'
+    | 'complaintCategories'
     | 'fraudLabel'
   >
 >;

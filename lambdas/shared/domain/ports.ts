@@ -107,7 +107,7 @@ export type BookedOrder = Pick<
   | 'refundedAmount'
   | 'fulfilment'
   | 'risk'
-  | 'complaints'
+  | 'complaintCategories'
   | 'fraudLabel'
 >;
 

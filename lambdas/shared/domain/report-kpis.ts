@@ -8,7 +8,7 @@ import type { BlockedOnDay } from './ports';
  */
 
 /** What the KPIs read of an order (the byDay index projects these). */
-export type KpiOrder = Pick<Order, 'status' | 'risk' | 'complaints' | 'fraudLabel'>;
+export type KpiOrder = Pick<Order, 'status' | 'risk' | 'complaintCategories' | 'fraudLabel'>;
 
 export interface ComplaintFigures {
   /** Paid orders of the day (COMPLETED or REFUNDED) with at least one complaint, whenever it was recorded. */
@@ -72,9 +72,8 @@ export const kpisOf = (
   let flaggedAndLabelled = 0;
   const labelledBySource: Record<FraudLabel['source'], number> = { complaint: 0, 'review-rejected': 0 };
   for (const order of orders) {
-    const complaints = Object.values(order.complaints ?? {});
-    for (const complaint of complaints)
-      byCategory[complaint.category] = (byCategory[complaint.category] ?? 0) + 1;
+    const complaints = order.complaintCategories ?? [];
+    for (const category of complaints) byCategory[category] = (byCategory[category] ?? 0) + 1;
     if (order.risk) {
       sentToReview++;
       // A rule named twice (never, today) still counts the order once under it.
