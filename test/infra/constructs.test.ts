@@ -1,16 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/contract/env';
 import { LIMITS, ROUTES } from '../../lambdas/shared/contract/routes';
 import { ApiFirewall, WAF_RULES } from '../../lib/constructs/api-firewall';
-import { PaymentFunction } from '../../lib/constructs/payment-function';
 import { PaymentsApi } from '../../lib/constructs/payments-api';
+import { devFunction } from './support/dev-function';
 import { logicalIdOf, onlyResource } from './support/template';
 
 /** A bare stack for one construct at a time; bundling skipped so no esbuild runs. */
@@ -24,23 +22,7 @@ const statusEntry = fileURLToPath(
 );
 
 const paymentFunction = (stack: Stack) =>
-  new PaymentFunction(stack, 'Reconcile', {
-    stage: 'dev',
-    name: 'reconcile',
-    entry: statusEntry,
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    logRetention: RetentionDays.TWO_WEEKS,
-    logRemovalPolicy: RemovalPolicy.DESTROY,
-    rollout: 'all-at-once',
-    deploymentApplication: new LambdaApplication(stack, 'Deployments'),
-    alarms: {
-      errors: 1,
-      throttles: 1,
-      newVersionErrorRate: { abovePercent: 5, periodMinutes: 5, minEvents: 10 },
-      notify: new Topic(stack, 'Warning'),
-    },
-  });
+  devFunction(stack, 'Reconcile', { name: 'reconcile', entry: statusEntry, memoryMb: 256 });
 
 describe('PaymentFunction schedules', () => {
   it('invoke the live alias, never $LATEST, with the given input as the event', () => {

@@ -2,12 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
+import { App, Stack } from 'aws-cdk-lib';
 import type { BundlingOptions, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { toEsbuildOptions } from '../../bench/bundle/esbuild-options';
@@ -18,6 +15,7 @@ import {
   SDK_CREDENTIAL_CHAIN,
 } from '../../lib/constructs/lambda-bundling';
 import { PaymentFunction } from '../../lib/constructs/payment-function';
+import { devFunction } from './support/dev-function';
 import { synthStage } from './support/synth-stage';
 
 /** The bundling options of every NodejsFunction constructed in this file (the class is wrapped, not replaced). */
@@ -94,22 +92,10 @@ describe('Lambda bundling: the SDK credential chain reduced to its environment l
   it('a PaymentFunction bundled by the CDK (real esbuild) ships the environment link, not the rest of the chain', () => {
     const app = new App({ outdir: join(scratch, 'cdk.out') });
     const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-3' } });
-    const fn = new PaymentFunction(stack, 'CreatePayment', {
-      stage: 'dev',
+    const fn = devFunction(stack, 'CreatePayment', {
       name: 'create-payment',
       entry: join(ROOT, 'lambdas/create-payment/create-payment.handler.ts'),
       memoryMb: 512,
-      timeoutSeconds: 10,
-      logRetention: RetentionDays.TWO_WEEKS,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-      rollout: 'all-at-once',
-      deploymentApplication: new LambdaApplication(stack, 'Deployments'),
-      alarms: {
-        errors: 1,
-        throttles: 1,
-        newVersionErrorRate: { abovePercent: 5, periodMinutes: 5, minEvents: 10 },
-        notify: new Topic(stack, 'Warning'),
-      },
     });
     const asset = fn.fn.node.findChild('Code') as Asset;
     const code = readFileSync(join(app.outdir, asset.assetPath, 'index.mjs'), 'utf8');

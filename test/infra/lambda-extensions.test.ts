@@ -1,10 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/contract/env';
 import type { StageName } from '../../lib/config';
@@ -13,7 +10,8 @@ import {
   APPCONFIG_EXTENSION_VARIABLES,
   SECRETS_EXTENSION_VARIABLES,
 } from '../../lib/constructs/lambda-extensions';
-import { PaymentFunction } from '../../lib/constructs/payment-function';
+import type { PaymentFunction } from '../../lib/constructs/payment-function';
+import { devFunction } from './support/dev-function';
 import { type SynthesizedStage, synthStage } from './support/synth-stage';
 import { type CfnResourceJson, logicalIdOf, resourcesOf, statementsOfRole } from './support/template';
 
@@ -107,22 +105,10 @@ describe.each(STAGES)('Lambda extensions, %s', (stage) => {
 const bareFunction = (region: string) => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '111111111111', region } });
-  const fn = new PaymentFunction(stack, 'Admin', {
-    stage: 'dev',
+  const fn = devFunction(stack, 'Admin', {
     name: 'admin',
     entry: fileURLToPath(new URL('../../lambdas/admin/admin.handler.ts', import.meta.url)),
     memoryMb: 256,
-    timeoutSeconds: 10,
-    logRetention: RetentionDays.TWO_WEEKS,
-    logRemovalPolicy: RemovalPolicy.DESTROY,
-    rollout: 'all-at-once',
-    deploymentApplication: new LambdaApplication(stack, 'Deployments'),
-    alarms: {
-      errors: 1,
-      throttles: 1,
-      newVersionErrorRate: { abovePercent: 5, periodMinutes: 5, minEvents: 10 },
-      notify: new Topic(stack, 'Warning'),
-    },
   });
   return { stack, fn };
 };
