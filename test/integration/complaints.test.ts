@@ -17,11 +17,12 @@ import { type Harness, startHarness, validOrder } from './harness';
 let h: Harness;
 let out: PowertoolsOutput;
 beforeAll(async () => {
-  h = await startHarness({ powertools: true });
+  h = await startHarness({ powertools: true, dynamoFaults: true });
   if (!h.output) throw new Error('the harness did not capture the Powertools output');
   out = h.output;
 });
 afterEach(async () => {
+  h.faults?.clear();
   await h.sim.disbursementsSettled();
 });
 afterAll(async () => {
@@ -217,6 +218,47 @@ describe('retries count once', () => {
     expect(Object.keys(order.complaints ?? {})).toEqual([first.complaintId]);
     out.flush();
     expect(totals()).toEqual([1]);
+  });
+
+  it('a complaint write whose answer is lost is recorded, audited and counted once: the store finds its own write', async () => {
+    const { orderId } = await h.createOrder();
+    out.clear();
+    h.faults?.inject({ error: 'AnswerLost', operation: 'UpdateItem', pk: `ORDER#${orderId}`, times: 1 });
+    const answer = await complain(orderId, { category: 'wrong_amount', note: 'paid 16000 for 15000' });
+    expect(answer.status).toBe(201);
+    expect(h.faults?.counts().AnswerLost).toBeGreaterThan(0);
+    const { order, audit } = await stored(orderId);
+    expect(Object.keys(order.complaints ?? {})).toEqual([(await bodyOf(answer)).complaintId]);
+    expect(order.complaintCategories).toEqual(['wrong_amount']);
+    expect(audit.filter((e) => e.reason.startsWith('complaint recorded'))).toHaveLength(1);
+    out.flush();
+    expect(totals()).toEqual([1]);
+  });
+
+  it('conflicts and throttling past every retry answer 503 with Retry-After and record nothing; the same key then records it once', async () => {
+    const { orderId } = await h.createOrder();
+    const key = randomUUID();
+    const body = { category: 'not_received', note: 'no ticket in the app' };
+    h.faults?.inject({
+      error: 'TransactionConflictException',
+      operation: 'UpdateItem',
+      pk: `ORDER#${orderId}`,
+      times: 3,
+    });
+    h.faults?.inject({
+      error: 'ThrottlingException',
+      operation: 'UpdateItem',
+      pk: `ORDER#${orderId}`,
+      times: 1_000,
+    });
+    const busy = await complain(orderId, body, key);
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).not.toBeNull();
+    expect((await stored(orderId)).order.complaints).toBeUndefined();
+    h.faults?.clear();
+    const retried = await complain(orderId, body, key);
+    expect(retried.status).toBe(201);
+    expect(Object.keys((await stored(orderId)).order.complaints ?? {})).toHaveLength(1);
   });
 
   it('five different complaints sent at once are all recorded (each write retried on the order version)', async () => {
